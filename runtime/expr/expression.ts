@@ -1,0 +1,1 @@
+// placeholder: see task description (helper fills in)
