@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   CONNECTION_FAILED: { status: 502, retryable: true, title: 'Connection could not be made' },
   UPSTREAM_STATUS: { status: 502, retryable: false, title: 'Upstream answered with an error status' },
   UPSTREAM_MALFORMED: { status: 502, retryable: false, title: 'Upstream answer cannot be decoded' },
+  UPSTREAM_TOO_LARGE: { status: 502, retryable: false, title: "Upstream answer exceeds the endpoint's maxBody" },
   // The runtime.
   ABORTED: { status: 503, retryable: false, title: 'Work was cancelled' },
   SHUTTING_DOWN: { status: 503, retryable: true, title: 'Process is shutting down' },

@@ -1,0 +1,64 @@
+/**
+ * JSON as is, except that integers beyond 2^53 stay exact: they decode to BigInt and encode
+ * back to the same digits. The exact path costs a reviver, so it only runs when the text has
+ * a digit run long enough to overflow a double.
+ */
+import { WeftError } from '../errors.ts';
+import type { Codec } from './codec.ts';
+
+const LONG_DIGITS = /\d{16,}/;
+const INTEGER = /^-?\d+$/;
+
+interface ReviverContext {
+  source?: string;
+}
+
+function exactReviver(this: unknown, _key: string, value: unknown, context?: ReviverContext): unknown {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && INTEGER.test(context.source)) {
+    return BigInt(context.source);
+  }
+  return value;
+}
+
+// JSON.rawJSON (Node 21+) writes the digits verbatim; TypeScript's lib does not declare it yet.
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? rawJSON(value.toString()) : value;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new WeftError('MALFORMED_BODY', 'body is not valid UTF-8');
+  }
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    // The reviver's third argument (source text access) is not in TypeScript's lib yet.
+    return LONG_DIGITS.test(text) ? JSON.parse(text, exactReviver as (k: string, v: unknown) => unknown) : JSON.parse(text);
+  } catch (err) {
+    throw new WeftError('MALFORMED_BODY', `malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+export function stringifyJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch (err) {
+    // BigInt is rare: pay for the replacer only when the plain call refused one.
+    if (err instanceof TypeError && /BigInt/i.test(err.message)) return JSON.stringify(value, bigintReplacer);
+    throw new WeftError('ENCODE', `cannot encode as JSON: ${(err as Error).message}`);
+  }
+}
+
+export const jsonCodec: Codec = {
+  format: 'json',
+  mediaType: 'application/json',
+  decode: (bytes) => parseJson(decodeUtf8(bytes)),
+  encode: stringifyJson,
+};
