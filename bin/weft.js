@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// Weft is TypeScript run by Node's type stripping: refuse older Node with a clear message.
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 24) {
+  process.stderr.write(`weft needs Node.js 24 or later (this is ${process.version}). Run it through npm (npx weft, npm start), which uses the project's Node 24.\n`);
+  process.exit(2);
+}
+const { main } = await import('../runtime/cli.ts');
+await main(process.argv.slice(2));

@@ -1,0 +1,200 @@
+/**
+ * `http` trigger: one route on a hono app served by @hono/node-server. Per request it reads
+ * and decodes the body (within maxBody, by Content-Type), checks the body schema, runs the
+ * pipeline and encodes the reply in the negotiated format. Route, codecs, the schema check
+ * and the Accept negotiation are all prepared once in create().
+ */
+import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Pipeline, RuntimeServices, Trigger, TriggerDef } from '../../runtime/contract.ts';
+import type { Codec } from '../../runtime/codecs/codec.ts';
+import { createCodec, createNegotiator, formatOfMediaType, FORMATS, mediaTypeOf, type Format } from '../../runtime/codecs/formats.ts';
+import type { XmlOptions } from '../../runtime/codecs/xml.ts';
+import { Exchange, type Reply } from '../../runtime/engine/exchange.ts';
+import { WeftError } from '../../runtime/errors.ts';
+import { compileSchemaFile } from '../../runtime/json-schema.ts';
+import { ref } from '../../runtime/flow/schema-parts.ts';
+import { parseSize } from '../../runtime/units.ts';
+import { hasBody, readBody } from './body.ts';
+import { PROBLEM_TYPE, problemOf } from './problem.ts';
+import { xmlOptionsSchema } from './xml-options.ts';
+
+interface HttpTriggerConfig {
+  method?: string;
+  path: string;
+  accept?: Format[];
+  schema?: string;
+  maxBody?: string | number;
+  xml?: XmlOptions;
+}
+
+const DEFAULT_MAX_BODY = 1024 * 1024;
+const DEFAULT_REPLY: Reply = { status: 200, headers: undefined, useBody: true, body: undefined, format: undefined };
+const NO_BODY_STATUS = new Set([204, 205, 304]);
+
+type Env = { Bindings: HttpBindings };
+
+export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
+  name: 'http',
+  summary: 'Serves one HTTP route; the flow answers each request.',
+  schema: {
+    type: 'object',
+    properties: {
+      method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], description: 'Default GET.' },
+      path: { type: 'string', pattern: '^/', 'x-weft-expected': 'a path starting with /', description: 'Route path; `:name` captures params.name.' },
+      accept: {
+        type: 'array',
+        items: { enum: [...FORMATS] },
+        minItems: 1,
+        uniqueItems: true,
+        description: 'Request body formats decoded, by Content-Type. Default [json].',
+      },
+      schema: { type: 'string', description: 'JSON Schema file of the decoded body; failures answer 400 listing every path.' },
+      maxBody: { ...ref.size, description: 'Largest request body; larger answers 413. Default 1mb.' },
+      xml: xmlOptionsSchema,
+    },
+    required: ['path'],
+    additionalProperties: false,
+  },
+
+  create(config, at, pipeline, services) {
+    const method = config.method ?? 'GET';
+    const accept: readonly Format[] = config.accept ?? ['json'];
+    const maxBody = config.maxBody === undefined ? DEFAULT_MAX_BODY : parseSize(config.maxBody);
+    const codecs = new Map<Format, Codec>(FORMATS.map((f) => [f, createCodec(f, { xml: config.xml })]));
+    const negotiate = createNegotiator(FORMATS);
+    let check: ((value: unknown) => void) | undefined;
+    if (config.schema !== undefined) {
+      const file = at.file(config.schema, 'schema');
+      if (file) {
+        try {
+          check = compileSchemaFile(file);
+        } catch (err) {
+          at.problem('FLOW_FILE', `'${config.schema}' is not a usable JSON Schema: ${(err as Error).message}`, 'schema');
+        }
+      }
+    }
+    const { log, inflight, draining } = services;
+    const flow = { name: at.flow.name };
+    const env = Object.freeze({ ...process.env });
+
+    const respondError = (c: Context<Env>, err: unknown, id: string): Response => {
+      const e = WeftError.from(err);
+      if (e.status >= 500) log.error({ reqId: id, code: e.code, step: e.step, endpoint: e.endpoint, err: e }, e.message);
+      else log.info({ reqId: id, code: e.code, step: e.step }, e.message);
+      const headers: Record<string, string> = { 'content-type': PROBLEM_TYPE, 'x-request-id': id };
+      if (e.code === 'PAYLOAD_TOO_LARGE' || draining.aborted) headers.connection = 'close';
+      if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = method;
+      return c.body(JSON.stringify(problemOf(e, id)), e.status as 400, headers);
+    };
+
+    const handle = async (c: Context<Env>): Promise<Response> => {
+      const req: IncomingMessage = c.env.incoming;
+      const headers = req.headers as Record<string, string>;
+      const id = headers['x-request-id'] || randomUUID();
+      inflight.enter();
+      try {
+        const negotiated = negotiate(headers.accept);
+        if (negotiated === 'none') {
+          throw new WeftError('NOT_ACCEPTABLE', `cannot answer in any of: ${headers.accept}; offered: ${FORMATS.join(', ')}`);
+        }
+        const ex = new Exchange({ id, log, env, flow, headers, params: c.req.param() as Record<string, string>, query: queryOf(req.url) });
+        let requestFormat: Format | undefined;
+        if (hasBody(req)) {
+          const contentType = headers['content-type'];
+          const format = contentType ? formatOfMediaType(mediaTypeOf(contentType)) : accept[0];
+          if (!format || !accept.includes(format)) {
+            req.resume();
+            throw new WeftError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${contentType} is not accepted; send ${accept.map((f) => codecs.get(f)!.mediaType).join(' or ')}`);
+          }
+          const bytes = await readBody(req, maxBody);
+          if (bytes.length > 0) {
+            const codec = codecs.get(format)!;
+            ex.setDecoded(bytes, codec, codec.decode(bytes));
+            requestFormat = format;
+          }
+        }
+        if (check) check(ex.body);
+        await pipeline.run(ex);
+        return reply(c, ex, negotiated === 'any' ? (requestFormat ?? 'json') : negotiated, codecs, draining.aborted);
+      } catch (err) {
+        return respondError(c, err, id);
+      } finally {
+        inflight.leave();
+      }
+    };
+
+    const app = new Hono<Env>();
+    app.on(method, config.path, handle);
+    app.all(config.path, (c) => respondError(c, new WeftError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${config.path}; use ${method}`), idOf(c)));
+    app.notFound((c) => respondError(c, new WeftError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), idOf(c)));
+    app.onError((err, c) => respondError(c, err, idOf(c)));
+
+    let server: Server | undefined;
+    return {
+      describe: `${method} ${config.path}`,
+      address() {
+        const a = server?.address() as AddressInfo | null | undefined;
+        if (!a) return undefined;
+        const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+        return `http://${host}:${a.port}`;
+      },
+      start() {
+        server = createAdaptorServer({ fetch: app.fetch, hostname: services.host }) as Server;
+        const s = server;
+        return new Promise<void>((resolve, reject) => {
+          s.once('error', (err) => reject(new Error(`cannot listen on ${services.host}:${services.port}: ${err.message}`)));
+          s.listen(services.port, services.host, () => resolve());
+        });
+      },
+      async stop(deadline) {
+        const s = server;
+        if (!s) return;
+        // Stop accepting; idle keep-alive sockets go now, busy ones after their reply.
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeIdleConnections();
+        const forced = new Promise<void>((resolve) => deadline.addEventListener('abort', () => resolve(), { once: true }));
+        await Promise.race([closed, forced]);
+        s.closeAllConnections();
+      },
+      health: () => ({ ok: server?.listening === true }),
+    } satisfies Trigger;
+  },
+};
+
+function idOf(c: Context<Env>): string {
+  return (c.env.incoming.headers['x-request-id'] as string | undefined) || randomUUID();
+}
+
+function queryOf(url: string | undefined): Record<string, string | string[]> {
+  const q = url?.indexOf('?') ?? -1;
+  if (q === -1) return {};
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(url!.slice(q + 1))) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+function reply(c: Context<Env>, ex: Exchange, wanted: Format, codecs: Map<Format, Codec>, closing: boolean): Response {
+  const r = ex.reply ?? DEFAULT_REPLY;
+  const format = (r.format as Format | undefined) ?? wanted;
+  const codec = codecs.get(format)!;
+  const headers: Record<string, string> = { 'x-request-id': ex.id };
+  if (closing) headers.connection = 'close';
+  let payload: string | Uint8Array | null = null;
+  if (!NO_BODY_STATUS.has(r.status)) {
+    const raw = r.useBody ? ex.rawIn(format) : undefined;
+    const value = raw === undefined ? (r.useBody ? ex.body : r.body) : undefined;
+    if (raw !== undefined || value !== undefined) {
+      payload = raw ?? codec.encode(value);
+      headers['content-type'] = codec.mediaType;
+    }
+  }
+  if (r.headers) Object.assign(headers, r.headers);
+  return c.body(payload as string, r.status as 200, headers);
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+/**
+ * weft run | validate | schema. Thin: parses argv and calls the rest. Exit codes: 0 ok,
+ * 1 flow problems (printed as file:line:col CODE message), 2 usage.
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { builtInRegistry } from './components.ts';
+import type { InflightTracker, RuntimeServices } from './contract.ts';
+import { startFlow } from './engine/lifecycle.ts';
+import { FlowLoadError, formatProblem } from './errors.ts';
+import { loadFlow } from './flow/load.ts';
+import { buildFlowSchema } from './flow/schema.ts';
+import { createLogger, silentLogger } from './log.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const SCHEMA_FILE = resolve(ROOT, 'docs/weft-flow.schema.json');
+
+const USAGE = `Usage:
+  weft run FLOW [--port N] [--admin-port N] [--host H]   serve one flow (env: PORT, ADMIN_PORT, HOST, LOG_LEVEL)
+  weft validate FLOW...                                   check flow files; problems as file:line:col CODE message
+  weft schema [--write]                                   print the flow JSON Schema (--write: ${'docs/weft-flow.schema.json'})
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function intOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`${name} must be a port number, got '${value}'`);
+  return n;
+}
+
+async function run(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { port: { type: 'string' }, 'admin-port': { type: 'string' }, host: { type: 'string' } },
+  });
+  if (positionals.length !== 1) fail(`weft run takes one flow file (one process runs one flow)\n${USAGE}`);
+  const log = createLogger();
+  let running;
+  try {
+    running = await startFlow(positionals[0], {
+      port: intOption(values.port ?? process.env.PORT, 'port') ?? 8080,
+      adminPort: intOption(values['admin-port'] ?? process.env.ADMIN_PORT, 'admin port') ?? 8081,
+      host: values.host ?? process.env.HOST ?? '0.0.0.0',
+      log,
+    });
+  } catch (err) {
+    if (err instanceof FlowLoadError) fail(err.problems.map(formatProblem).join('\n'), 1);
+    fail(`weft: ${(err as Error).message}`, 1);
+  }
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+function validate(files: string[]): void {
+  if (files.length === 0) fail(`weft validate takes one or more flow files\n${USAGE}`);
+  const registry = builtInRegistry();
+  const inflight: InflightTracker = { enter() {}, leave() {}, count: 0 };
+  const services: RuntimeServices = { log: silentLogger(), port: 0, host: '127.0.0.1', inflight, draining: new AbortController().signal };
+  let bad = 0;
+  for (const file of files) {
+    try {
+      loadFlow(file, { registry, services });
+      process.stdout.write(`${file}: ok\n`);
+    } catch (err) {
+      bad++;
+      if (err instanceof FlowLoadError) process.stdout.write(`${err.problems.map(formatProblem).join('\n')}\n`);
+      else process.stdout.write(`${file}:1:1 INTERNAL ${(err as Error).message}\n`);
+    }
+  }
+  process.exitCode = bad > 0 ? 1 : 0;
+}
+
+export function schemaText(): string {
+  return `${JSON.stringify(buildFlowSchema(builtInRegistry()), null, 2)}\n`;
+}
+
+function schema(args: string[]): void {
+  const text = schemaText();
+  if (args.includes('--write')) {
+    writeFileSync(SCHEMA_FILE, text);
+    process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
+  } else {
+    process.stdout.write(text);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return run(rest);
+    case 'validate':
+      return validate(rest);
+    case 'schema':
+      return schema(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      fail(`unknown command '${command}'\n${USAGE}`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main(process.argv.slice(2));
+}
+export { main };

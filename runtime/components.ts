@@ -1,0 +1,26 @@
+/** The built-in triggers, steps and endpoint kinds. Connectors register here and nowhere else. */
+import { httpEndpoint } from '../connectors/http/endpoint.ts';
+import { httpTrigger } from '../connectors/http/trigger.ts';
+import { Registry } from './registry.ts';
+import { callStep } from './steps/call.ts';
+import { choiceStep } from './steps/choice.ts';
+import { failStep } from './steps/fail.ts';
+import { logStep } from './steps/log.ts';
+import { respondStep } from './steps/respond.ts';
+import { setStep } from './steps/set.ts';
+import { transformStep } from './steps/transform.ts';
+import { validateStep } from './steps/validate.ts';
+
+export function builtInRegistry(): Registry {
+  return new Registry()
+    .trigger(httpTrigger)
+    .endpoint(httpEndpoint)
+    .step(transformStep)
+    .step(setStep)
+    .step(validateStep)
+    .step(callStep)
+    .step(choiceStep)
+    .step(respondStep)
+    .step(logStep)
+    .step(failStep);
+}

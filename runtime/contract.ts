@@ -1,0 +1,157 @@
+/**
+ * The types every component implements. A trigger, step or endpoint kind is one definition:
+ * its name, a one-line summary, the JSON Schema of its config and a function that turns
+ * validated config into something that runs. The same definitions assemble the whole-flow
+ * JSON Schema (runtime/flow/schema.ts), so code, validation and docs cannot drift.
+ *
+ * All expensive work (expression compilation, codec set-up, reference resolution) happens in
+ * `compile`/`create`, once, before the port opens. What they return runs per message.
+ */
+import type { Codec } from './codecs/codec.ts';
+import type { ErrorCode } from './errors.ts';
+import type { Exchange } from './engine/exchange.ts';
+import type { Expression } from './expr/expression.ts';
+import type { Template } from './expr/template.ts';
+import type { Logger } from './log.ts';
+
+/** A JSON Schema (draft-07) fragment. */
+export type JSONSchema = { [keyword: string]: unknown };
+
+export interface Spec {
+  /** The key that names the component in a flow: `call`, `http`, `transform`, ... */
+  readonly name: string;
+  /** One line for docs and editor hovers. */
+  readonly summary: string;
+  /**
+   * Schema of the component's config. For steps it describes the whole step object (the
+   * step's key and its sibling options); for triggers and endpoints the value under the key.
+   */
+  readonly schema: JSONSchema;
+}
+
+/** A compiled step: runs against one message. Throws WeftError to fail. */
+export type StepFn = (ex: Exchange) => void | Promise<void>;
+
+export interface StepDef<C = Record<string, unknown>> extends Spec {
+  compile(config: C, at: CompileContext): StepFn;
+}
+
+/** Start, stop and health of anything that holds connections or listens. */
+export interface Lifecycle {
+  start(): Promise<void>;
+  /** Stops gracefully: finish what is in flight until `deadline` aborts, then release. */
+  stop(deadline: AbortSignal): Promise<void>;
+  health(): Health;
+}
+
+export interface Health {
+  ok: boolean;
+  detail?: string;
+}
+
+/** What a `call` step asks of an endpoint; the keys a flow writes beside `call:`. */
+export interface CallConfig {
+  call: string;
+  operation?: string;
+  method?: string;
+  path?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: unknown;
+  args?: unknown;
+  as?: string;
+}
+
+/** The answer of an endpoint call: decoded lazily by whoever reads it. */
+export interface CallResult {
+  /** Raw bytes and the codec that decodes them, when the answer has a body. */
+  raw?: Uint8Array;
+  codec?: Codec;
+  /** Already-decoded value, for protocols that decode themselves. */
+  value?: unknown;
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+/** One prepared call: everything that can be resolved at load time already is. */
+export type PreparedCall = (ex: Exchange, signal: AbortSignal | undefined) => Promise<CallResult>;
+
+export interface Endpoint extends Lifecycle {
+  readonly name: string;
+  readonly kind: string;
+  /** Compiles the options of one `call` step against this endpoint (load time). */
+  prepare(call: CallConfig, at: CompileContext): PreparedCall;
+}
+
+export interface EndpointDef<C = Record<string, unknown>> extends Spec {
+  create(name: string, config: C, at: CompileContext): Endpoint;
+}
+
+/** The compiled steps and error handler of a flow: what every trigger runs per message. */
+export interface Pipeline {
+  /**
+   * Runs the steps, then `on_error` if a step failed. Resolves when the message is done;
+   * rejects with the WeftError that nothing handled (after on_error ran).
+   */
+  run(ex: Exchange): Promise<void>;
+}
+
+export interface Trigger extends Lifecycle {
+  /** A one-line description for the startup log, e.g. `GET /hello/:name`. */
+  readonly describe: string;
+  /** Where the trigger listens once started (for tests and logs). */
+  address(): string | undefined;
+}
+
+export interface TriggerDef<C = Record<string, unknown>> extends Spec {
+  create(config: C, at: CompileContext, pipeline: Pipeline, runtime: RuntimeServices): Trigger;
+}
+
+/** Process-level things a trigger needs: where to listen, the logger, in-flight tracking. */
+export interface RuntimeServices {
+  readonly log: Logger;
+  readonly port: number;
+  readonly host: string;
+  /** Exchanges in flight, for graceful drain; triggers add and remove. */
+  readonly inflight: InflightTracker;
+  /** Aborted when the process starts to drain. */
+  readonly draining: AbortSignal;
+}
+
+export interface InflightTracker {
+  enter(): void;
+  leave(): void;
+  readonly count: number;
+}
+
+/** The flow as the compiler sees it, once validated. */
+export interface FlowInfo {
+  readonly name: string;
+  readonly file: string;
+  readonly dir: string;
+}
+
+/**
+ * Handed to every compile/create call. Knows where in the flow file the component sits, so
+ * anything it reports carries file:line:col, and collects problems instead of throwing, so
+ * a user sees every mistake at once.
+ */
+export interface CompileContext {
+  readonly flow: FlowInfo;
+  /** Path of this component in the flow, e.g. `steps[2]`; becomes `error.step`. */
+  readonly path: string;
+  /** A context for a child: `at.child('steps', 0)`. */
+  child(...segments: (string | number)[]): CompileContext;
+  /** Records a load problem at this component (or at its `key`). */
+  problem(code: ErrorCode, message: string, key?: string | number): void;
+  /** Compiles a JSONata expression found under `key`; problems are recorded, never thrown. */
+  expression(source: unknown, key: string | number): Expression;
+  /** Compiles a `${}` template found under `key`. */
+  template(source: string, key: string | number): Template;
+  /** Compiles a nested list of steps found under `key` (choice branches, try, ...) into one. */
+  steps(list: readonly Record<string, unknown>[] | undefined, key: string | number): StepFn;
+  /** Resolves an endpoint declared under `endpoints:`. */
+  endpoint(name: string, key: string | number): Endpoint | undefined;
+  /** Resolves a file relative to the flow file; records FLOW_FILE when it cannot be read. */
+  file(relative: string, key: string | number): string | undefined;
+}

@@ -1,0 +1,50 @@
+import type { CallConfig, CallResult, StepDef } from '../contract.ts';
+import type { Exchange } from '../engine/exchange.ts';
+import { ref } from '../flow/schema-parts.ts';
+
+export const callStep: StepDef<CallConfig> = {
+  name: 'call',
+  summary: 'Calls a declared endpoint; its answer replaces the body, or lands in vars.<as>.',
+  schema: {
+    type: 'object',
+    properties: {
+      call: { type: 'string', description: 'Name of an endpoint under `endpoints:`.' },
+      operation: { type: 'string', description: 'Operation or method name (SOAP, Thrift, gRPC).' },
+      method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], description: 'HTTP method. Default GET, or POST when `body` is given.' },
+      path: { ...ref.template, description: 'Path appended to the endpoint URL; interpolated values are URL-encoded.' },
+      query: { ...ref.templateMap, description: 'Query parameters (templates).' },
+      headers: { ...ref.templateMap, description: 'Request headers (templates).' },
+      body: { ...ref.expression, description: 'Request body. Default: the current body.' },
+      args: { ...ref.expression, description: 'Arguments of an RPC operation (Thrift, gRPC).' },
+      as: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Keep the answer in vars.<as> and leave the body unchanged.' },
+    },
+    required: ['call'],
+    additionalProperties: false,
+  },
+  compile(config, at) {
+    const endpoint = at.endpoint(config.call, 'call');
+    if (!endpoint) return () => {};
+    const prepared = endpoint.prepare(config, at);
+    const as = config.as;
+    if (as) {
+      return async function callAs(ex) {
+        ex.vars[as] = valueOf(await prepared(ex, ex.signal));
+      };
+    }
+    return async function call(ex) {
+      setBody(ex, await prepared(ex, ex.signal));
+    };
+  },
+};
+
+/** A call's answer as a value; an answer without a body is null. */
+export function valueOf(result: CallResult): unknown {
+  if (result.raw !== undefined && result.codec) return result.codec.decode(result.raw);
+  return result.value ?? null;
+}
+
+/** Replaces the body with a call's answer, keeping raw bytes raw (decoded only if read). */
+export function setBody(ex: Exchange, result: CallResult): void {
+  if (result.raw !== undefined && result.codec) ex.setRaw(result.raw, result.codec);
+  else ex.body = result.value ?? null;
+}
