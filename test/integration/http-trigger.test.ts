@@ -1,0 +1,233 @@
+/** The http trigger as a client meets it: real sockets on 127.0.0.1, real flows. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestFlow, type TestFlow } from '../support/flow.ts';
+import { jsonOf } from '../support/upstream.ts';
+
+const SCHEMA = JSON.stringify({
+  type: 'object',
+  required: ['sku', 'qty'],
+  properties: { sku: { type: 'string' }, qty: { type: 'integer', minimum: 1 } },
+});
+
+describe('http trigger', () => {
+  let flow: TestFlow;
+  before(async () => {
+    flow = await startTestFlow(
+      `weft: 1
+name: trigger-test
+trigger:
+  http:
+    method: POST
+    path: /items/:id
+    accept: [json, xml, text]
+    schema: item.schema.json
+    maxBody: 2kb
+    xml: { arrays: [item.tag] }
+steps:
+  - choice:
+      - when: query.mode = "echo"
+        steps:
+          - respond: {}
+      - when: query.mode = "created"
+        steps:
+          - respond: { status: 201, headers: { location: "/items/\${params.id}" }, body: '{ "id": params.id }' }
+      - when: query.mode = "boom"
+        steps:
+          - fail: { status: 409, code: ITEM_CONFLICT, message: "item \${params.id} exists" }
+  - transform: '{ "id": params.id, "sku": body.sku, "qty": body.qty, "ct": headers."content-type", "tags": body.tag }'
+`,
+      { files: { 'item.schema.json': SCHEMA } },
+    );
+  });
+  after(() => flow.stop());
+
+  const post = (path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    flow.fetch(path, { method: 'POST', body, headers });
+
+  it('answers with path params, headers and the decoded body', async () => {
+    const res = await post('/items/7', '{"sku":"A-1","qty":2}');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.ok(res.headers.get('x-request-id'));
+    assert.deepEqual(await jsonOf(res), { id: '7', sku: 'A-1', qty: 2, ct: 'application/json' });
+  });
+
+  it('checks the schema against the decoded XML value too', async () => {
+    // XML decodes to { item: { ... } }: the root element is the one key, so this body has no
+    // top-level sku or qty, and the schema says so.
+    const res = await post('/items/8', '<item><sku>B-2</sku><qty>3</qty></item>', { 'content-type': 'application/xml' });
+    assert.equal(res.status, 400);
+    const problem = await jsonOf(res);
+    assert.equal(problem.code, 'VALIDATION');
+    assert.deepEqual(problem.violations.map((v: { path: string }) => v.path).sort(), ['qty', 'sku']);
+  });
+
+  it('negotiates the answer format from Accept', async () => {
+    const res = await post('/items/9', '{"sku":"C-3","qty":1}', { 'content-type': 'application/json', accept: 'application/xml' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/xml');
+    const text = await res.text();
+    assert.match(text, /<sku>C-3<\/sku>/);
+    assert.match(text, /<id>9<\/id>/);
+  });
+
+  it('answers 406 when no offered format is acceptable', async () => {
+    const res = await post('/items/9', '{"sku":"C-3","qty":1}', { 'content-type': 'application/json', accept: 'image/png' });
+    assert.equal(res.status, 406);
+    assert.equal((await jsonOf(res)).code, 'NOT_ACCEPTABLE');
+  });
+
+  it('passes an unchanged body through without re-encoding it', async () => {
+    const raw = '{ "sku" : "D-4",   "qty": 1 }';
+    const res = await post('/items/1?mode=echo', raw);
+    assert.equal(await res.text(), raw);
+  });
+
+  it('keeps integers beyond 2^53 exact', async () => {
+    const res = await post('/items/1', '{"sku":"E-5","qty":12345678901234567890}');
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /"qty":12345678901234567890/);
+  });
+
+  it('respond sets status, headers and body', async () => {
+    const res = await post('/items/42?mode=created', '{"sku":"F-6","qty":1}');
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('location'), '/items/42');
+    assert.deepEqual(await jsonOf(res), { id: '42' });
+  });
+
+  it('a fail step becomes a problem document with its code and status', async () => {
+    const res = await post('/items/5?mode=boom', '{"sku":"G-7","qty":1}');
+    assert.equal(res.status, 409);
+    assert.equal(res.headers.get('content-type'), 'application/problem+json');
+    const p = await jsonOf(res);
+    assert.equal(p.code, 'ITEM_CONFLICT');
+    assert.equal(p.detail, 'item 5 exists');
+    assert.equal(p.step, 'steps[0].choice[2].steps[0].fail');
+  });
+
+  describe('bad input', () => {
+    it('malformed JSON -> 400 MALFORMED_BODY', async () => {
+      const res = await post('/items/1', '{"sku": ');
+      assert.equal(res.status, 400);
+      assert.equal((await jsonOf(res)).code, 'MALFORMED_BODY');
+    });
+
+    it('malformed XML -> 400 MALFORMED_BODY', async () => {
+      const res = await post('/items/1', '<item><sku>x</item>', { 'content-type': 'text/xml' });
+      assert.equal(res.status, 400);
+      assert.equal((await jsonOf(res)).code, 'MALFORMED_BODY');
+    });
+
+    it('hostile XML (entity expansion) -> 400 HOSTILE_XML', async () => {
+      const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><item>&lol2;</item>';
+      const res = await post('/items/1', bomb, { 'content-type': 'application/xml' });
+      assert.equal(res.status, 400);
+      assert.equal((await jsonOf(res)).code, 'HOSTILE_XML');
+    });
+
+    it('schema violations -> 400 VALIDATION listing every failing path', async () => {
+      const res = await post('/items/1', '{"qty": 0}');
+      assert.equal(res.status, 400);
+      const p = await jsonOf(res);
+      assert.equal(p.code, 'VALIDATION');
+      assert.deepEqual(
+        p.violations.map((v: { path: string }) => v.path).sort(),
+        ['qty', 'sku'],
+      );
+    });
+
+    it('unsupported Content-Type -> 415 saying what to send', async () => {
+      const res = await post('/items/1', 'a=1', { 'content-type': 'application/x-www-form-urlencoded' });
+      assert.equal(res.status, 415);
+      const p = await jsonOf(res);
+      assert.equal(p.code, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.match(p.detail, /application\/json/);
+    });
+
+    it('oversized body -> 413, by Content-Length and by streaming', async () => {
+      const big = JSON.stringify({ sku: 'x'.repeat(4096), qty: 1 });
+      const res = await post('/items/1', big);
+      assert.equal(res.status, 413);
+      assert.equal((await jsonOf(res)).code, 'PAYLOAD_TOO_LARGE');
+      const chunks = new ReadableStream({
+        start(c) {
+          for (let i = 0; i < 8; i++) c.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+          c.close();
+        },
+      });
+      const streamed = await flow.fetch('/items/1', {
+        method: 'POST',
+        body: chunks,
+        headers: { 'content-type': 'application/json' },
+        duplex: 'half',
+      } as RequestInit);
+      assert.equal(streamed.status, 413);
+    });
+
+    it('unknown path -> 404, wrong method -> 405 with Allow', async () => {
+      const nf = await flow.fetch('/nope');
+      assert.equal(nf.status, 404);
+      assert.equal((await jsonOf(nf)).code, 'NOT_FOUND');
+      const na = await flow.fetch('/items/1');
+      assert.equal(na.status, 405);
+      assert.equal(na.headers.get('allow'), 'POST');
+      assert.equal((await jsonOf(na)).code, 'METHOD_NOT_ALLOWED');
+    });
+
+    it('keeps serving after all of the above', async () => {
+      const res = await post('/items/1', '{"sku":"OK-1","qty":1}');
+      assert.equal(res.status, 200);
+    });
+  });
+
+  it('serves /healthz and /readyz on the admin port', async () => {
+    const live = await fetch(`${flow.adminUrl}/healthz`);
+    assert.equal(live.status, 200);
+    const ready = await fetch(`${flow.adminUrl}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal((await jsonOf(ready)).status, 'ready');
+  });
+});
+
+describe('http trigger with XML', () => {
+  let flow: TestFlow;
+  before(async () => {
+    flow = await startTestFlow(`weft: 1
+name: xml-test
+trigger:
+  http:
+    method: POST
+    path: /orders
+    accept: [xml, json]
+    xml: { arrays: [order.line] }
+steps:
+  - transform: '{ "receipt": { "@for": body.order.\`@id\`, "count": $count(body.order.line), "first": body.order.line[0].sku } }'
+`);
+  });
+  after(() => flow.stop());
+
+  it('decodes XML attributes, forced arrays, and answers XML to an XML request', async () => {
+    const res = await flow.fetch('/orders', {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml; charset=utf-8' },
+      body: '<?xml version="1.0"?><order id="o-1"><line><sku>007</sku></line></order>',
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/xml');
+    const text = await res.text();
+    assert.match(text, /<receipt for="o-1">/);
+    assert.match(text, /<count>1<\/count>/);
+    assert.match(text, /<first>007<\/first>/, 'no number coercion: 007 stays 007');
+  });
+
+  it('answers JSON to the same XML request when Accept asks for it', async () => {
+    const res = await flow.fetch('/orders', {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml', accept: 'application/json' },
+      body: '<order id="o-2"><line><sku>1</sku></line><line><sku>2</sku></line></order>',
+    });
+    assert.deepEqual(await jsonOf(res), { receipt: { '@for': 'o-2', count: 2, first: '1' } });
+  });
+});
