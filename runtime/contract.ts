@@ -129,6 +129,8 @@ export interface FlowInfo {
   readonly name: string;
   readonly file: string;
   readonly dir: string;
+  /** The environment the flow was loaded with: `${env.X}` at load, `env` in expressions. */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /**

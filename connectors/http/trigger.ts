@@ -79,7 +79,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     }
     const { log, inflight, draining } = services;
     const flow = { name: at.flow.name };
-    const env = Object.freeze({ ...process.env });
+    const env = at.flow.env;
 
     const respondError = (c: Context<Env>, err: unknown, id: string): Response => {
       const e = WeftError.from(err);

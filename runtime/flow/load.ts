@@ -51,7 +51,7 @@ export function loadFlowSource(file: string, source: string, options: LoadOption
   const valid = validateFlow(validatorFor(options.registry), parsed);
   if (!valid || parsed.problems.length > 0) throw new FlowLoadError(sorted(parsed.problems));
   const doc = parsed.value as FlowDocument;
-  const info: FlowInfo = { name: doc.name, file, dir };
+  const info: FlowInfo = { name: doc.name, file, dir, env: Object.freeze({ ...env }) };
   const services = typeof options.services === 'function' ? options.services(info) : options.services;
   const compiled = compileFlow(options.registry, parsed, info, services);
   if (parsed.problems.length > 0) throw new FlowLoadError(sorted(parsed.problems));
