@@ -5,10 +5,13 @@ import { Registry } from './registry.ts';
 import { callStep } from './steps/call.ts';
 import { choiceStep } from './steps/choice.ts';
 import { failStep } from './steps/fail.ts';
+import { foreachStep } from './steps/foreach.ts';
 import { logStep } from './steps/log.ts';
+import { parallelStep } from './steps/parallel.ts';
 import { respondStep } from './steps/respond.ts';
 import { setStep } from './steps/set.ts';
 import { transformStep } from './steps/transform.ts';
+import { tryStep } from './steps/try.ts';
 import { validateStep } from './steps/validate.ts';
 
 export function builtInRegistry(): Registry {
@@ -22,5 +25,8 @@ export function builtInRegistry(): Registry {
     .step(choiceStep)
     .step(respondStep)
     .step(logStep)
-    .step(failStep);
+    .step(failStep)
+    .step(parallelStep)
+    .step(foreachStep)
+    .step(tryStep);
 }

@@ -34,8 +34,11 @@ export const ERROR_CODES = {
   FAILED: { status: 500, retryable: false, title: 'The flow raised an error' },
   EXPRESSION: { status: 500, retryable: false, title: 'Expression failed at run time' },
   ENCODE: { status: 500, retryable: false, title: 'Value cannot be encoded in the wanted format' },
+  ITEMS_NOT_ARRAY: { status: 500, retryable: false, title: 'foreach items are not a list' },
+  VAR_CONFLICT: { status: 500, retryable: false, title: 'A parallel branch would overwrite a variable' },
   // Calling other systems.
   TIMEOUT: { status: 504, retryable: true, title: 'Call timed out' },
+  DEADLINE_EXCEEDED: { status: 504, retryable: false, title: "The request's time budget is spent" },
   CONNECTION_REFUSED: { status: 502, retryable: true, title: 'Connection refused' },
   CONNECTION_RESET: { status: 502, retryable: true, title: 'Connection reset or closed early' },
   CONNECTION_FAILED: { status: 502, retryable: true, title: 'Connection could not be made' },

@@ -3,6 +3,7 @@
  * errors the caller can act on, the message; internal details of 5xx failures (upstream
  * addresses, causes) go to the log only, with the request id that ties both together.
  */
+import type { Compensated } from '../../runtime/engine/saga.ts';
 import { ERROR_CODES, WeftError } from '../../runtime/errors.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
@@ -17,6 +18,8 @@ export interface ProblemDocument {
   step?: string;
   endpoint?: string;
   violations?: unknown;
+  /** What the saga undid before answering: step, endpoint, ok and the failure's code only. */
+  compensated?: { step: string; endpoint: string; ok: boolean; code?: string }[];
 }
 
 export function problemOf(e: WeftError, requestId: string): ProblemDocument {
@@ -34,5 +37,8 @@ export function problemOf(e: WeftError, requestId: string): ProblemDocument {
   if (e.step) doc.step = e.step;
   if (e.endpoint) doc.endpoint = e.endpoint;
   if (e.details?.violations) doc.violations = e.details.violations;
+  if (Array.isArray(e.details?.compensated)) {
+    doc.compensated = (e.details.compensated as Compensated[]).map((c) => ({ step: c.step, endpoint: c.endpoint, ok: c.ok, code: c.error?.code }));
+  }
   return doc;
 }

@@ -9,6 +9,7 @@ import { Hono, type Context } from 'hono';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Pipeline, RuntimeServices, Trigger, TriggerDef } from '../../runtime/contract.ts';
 import type { Codec } from '../../runtime/codecs/codec.ts';
 import { createCodec, createNegotiator, formatOfMediaType, FORMATS, mediaTypeOf, type Format } from '../../runtime/codecs/formats.ts';
@@ -17,7 +18,7 @@ import { Exchange, type Reply } from '../../runtime/engine/exchange.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import { compileSchemaFile } from '../../runtime/json-schema.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
-import { parseSize } from '../../runtime/units.ts';
+import { parseDuration, parseSize } from '../../runtime/units.ts';
 import { hasBody, readBody } from './body.ts';
 import { PROBLEM_TYPE, problemOf } from './problem.ts';
 import { xmlOptionsSchema } from './xml-options.ts';
@@ -28,6 +29,7 @@ interface HttpTriggerConfig {
   accept?: Format[];
   schema?: string;
   maxBody?: string | number;
+  timeout?: string | number;
   xml?: XmlOptions;
 }
 
@@ -54,6 +56,10 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       },
       schema: { type: 'string', description: 'JSON Schema file of the decoded body; failures answer 400 listing every path.' },
       maxBody: { ...ref.size, description: 'Largest request body; larger answers 413. Default 1mb.' },
+      timeout: {
+        ...ref.duration,
+        description: 'Time budget of one request: every call gets what is left of it, none starts once it is spent (504 DEADLINE_EXCEEDED). Default: none.',
+      },
       xml: xmlOptionsSchema,
     },
     required: ['path'],
@@ -64,6 +70,8 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     const method = config.method ?? 'GET';
     const accept: readonly Format[] = config.accept ?? ['json'];
     const maxBody = config.maxBody === undefined ? DEFAULT_MAX_BODY : parseSize(config.maxBody);
+    const budgetMs = config.timeout === undefined ? undefined : parseDuration(config.timeout);
+    const budgetName = `the request timeout of ${budgetMs} ms`;
     const codecs = new Map<Format, Codec>(FORMATS.map((f) => [f, createCodec(f, { xml: config.xml })]));
     const negotiate = createNegotiator(FORMATS);
     let check: ((value: unknown) => void) | undefined;
@@ -95,13 +103,16 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       const req: IncomingMessage = c.env.incoming;
       const headers = req.headers as Record<string, string>;
       const id = headers['x-request-id'] || randomUUID();
+      const arrived = performance.now();
       inflight.enter();
       try {
         const negotiated = negotiate(headers.accept);
         if (negotiated === 'none') {
           throw new WeftError('NOT_ACCEPTABLE', `cannot answer in any of: ${headers.accept}; offered: ${FORMATS.join(', ')}`);
         }
-        const ex = new Exchange({ id, log, env, flow, headers, params: c.req.param() as Record<string, string>, query: queryOf(req.url) });
+        // The budget starts when the request arrived, so reading a slow body counts against it.
+        const deadline = budgetMs === undefined ? undefined : { at: arrived + budgetMs, what: budgetName };
+        const ex = new Exchange({ id, log, env, flow, headers, params: c.req.param() as Record<string, string>, query: queryOf(req.url), deadline });
         let requestFormat: Format | undefined;
         if (hasBody(req)) {
           const contentType = headers['content-type'];

@@ -3,6 +3,7 @@
  * endpoint at load time around the connector's prepared calls (the way undici composes
  * interceptors). A connector only speaks its protocol; it never sees these options.
  */
+import { performance } from 'node:perf_hooks';
 import type { CallConfig, CompileContext, Endpoint, PreparedCall } from '../contract.ts';
 import { WeftError } from '../errors.ts';
 import { ref } from '../flow/schema-parts.ts';
@@ -35,15 +36,34 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint
   };
 }
 
-function withTimeout(call: PreparedCall, ms: number, name: string): PreparedCall {
+/**
+ * The call's time limit is its endpoint's timeout, or what is left of the message's deadline
+ * (a trigger or parallel `timeout`) when that is sooner: a call never outlives the budget of
+ * the request it serves, and no call starts once the budget is spent.
+ */
+function withTimeout(call: PreparedCall, timeoutMs: number, name: string): PreparedCall {
   return async function timed(ex, signal) {
+    const deadline = ex.deadline;
+    let ms = timeoutMs;
+    let byDeadline = false;
+    if (deadline !== undefined) {
+      const left = Math.ceil(deadline.at - performance.now());
+      if (left <= 0) throw new WeftError('DEADLINE_EXCEEDED', `${deadline.what} was spent before the call to ${name} could start`);
+      if (left < ms) {
+        ms = left;
+        byDeadline = true;
+      }
+    }
     const timer = AbortSignal.timeout(ms);
     const combined = signal ? AbortSignal.any([signal, timer]) : timer;
     try {
       return await call(ex, combined);
     } catch (err) {
-      if (timer.aborted) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err });
       if (signal?.aborted) throw new WeftError('ABORTED', `call to ${name} was cancelled`, { cause: err });
+      if (timer.aborted && byDeadline) {
+        throw new WeftError('DEADLINE_EXCEEDED', `${deadline!.what} ran out while ${name} had not answered (${ms} ms were left)`, { cause: err });
+      }
+      if (timer.aborted) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err });
       throw err;
     }
   };

@@ -9,6 +9,7 @@
 import type { Codec } from '../codecs/codec.ts';
 import type { ErrorContext } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { Saga } from './saga.ts';
 
 export interface FlowContext {
   readonly name: string;
@@ -34,6 +35,28 @@ export interface ExchangeInit {
   params?: Record<string, string>;
   query?: Record<string, string | string[]>;
   signal?: AbortSignal;
+  /** The time budget of the whole message (a trigger's `timeout`); calls get what is left. */
+  deadline?: Deadline;
+}
+
+/**
+ * A point in time (performance.now() clock) after which no call may start, and what set it,
+ * so an error can say which budget was spent (`the request timeout of 2000 ms`).
+ */
+export interface Deadline {
+  readonly at: number;
+  readonly what: string;
+}
+
+/** What a child exchange (a parallel branch, a foreach item, a compensation) starts from. */
+export interface ForkInit {
+  /** The child's body; when the key is absent, the parent's (still undecoded if it was). */
+  body?: unknown;
+  vars: Record<string, unknown>;
+  signal: AbortSignal | undefined;
+  deadline: Deadline | undefined;
+  /** A compensation runs outside the saga it belongs to: it gets a fresh one. */
+  ownSaga?: boolean;
 }
 
 export class Exchange {
@@ -55,6 +78,8 @@ export class Exchange {
   #log: Logger;
   #signal: AbortSignal | undefined;
   #reply: Reply | undefined = undefined;
+  #deadline: Deadline | undefined;
+  #saga: Saga | undefined = undefined;
 
   constructor(init: ExchangeInit) {
     this.#id = init.id;
@@ -65,6 +90,38 @@ export class Exchange {
     this.params = init.params ?? {};
     this.query = init.query ?? {};
     this.#signal = init.signal;
+    this.#deadline = init.deadline;
+  }
+
+  /**
+   * A child exchange for work that runs beside or after this one (parallel branches, foreach
+   * items, compensations). It shares what belongs to the request (id, log, headers, params,
+   * query, the saga of compensations) and owns what each concurrent piece must not race on:
+   * its body, its vars (a shallow copy, so writes stay its own), its reply, its signal.
+   */
+  fork(init: ForkInit): Exchange {
+    const child = new Exchange({
+      id: this.#id,
+      log: this.#log,
+      env: this.env,
+      flow: this.flow,
+      headers: this.headers,
+      params: this.params,
+      query: this.query,
+      signal: init.signal,
+      deadline: init.deadline,
+    });
+    child.vars = init.vars;
+    child.error = this.error;
+    if ('body' in init) child.body = init.body;
+    else {
+      child.#raw = this.#raw;
+      child.#codec = this.#codec;
+      child.#decoded = this.#decoded;
+      child.#value = this.#value;
+    }
+    if (!init.ownSaga) child.#saga = this.#saga ??= new Saga();
+    return child;
   }
 
   get body(): unknown {
@@ -111,6 +168,17 @@ export class Exchange {
   }
   get signal(): AbortSignal | undefined {
     return this.#signal;
+  }
+  get deadline(): Deadline | undefined {
+    return this.#deadline;
+  }
+  /** Compensations of the calls that succeeded so far; shared with every fork. */
+  get saga(): Saga {
+    return (this.#saga ??= new Saga());
+  }
+  /** True when a call registered a compensation (without creating the saga to ask). */
+  get hasCompensations(): boolean {
+    return this.#saga !== undefined && this.#saga.size > 0;
   }
   get reply(): Reply | undefined {
     return this.#reply;

@@ -6,6 +6,7 @@
 import type { Pipeline, StepFn } from '../contract.ts';
 import { WeftError } from '../errors.ts';
 import type { Exchange } from './exchange.ts';
+import { withDetails } from './error-details.ts';
 
 export interface PathedStep {
   fn: StepFn;
@@ -35,9 +36,10 @@ export function sequence(steps: readonly PathedStep[]): StepFn {
 }
 
 /**
- * The flow's steps plus `on_error`. When a step fails, on_error runs with `error` in context;
- * if it answers, the message is done; otherwise the original error stands (on_error may log,
- * compensate or enrich, but only an explicit reply or a new failure replaces the error).
+ * The flow's steps plus `on_error`. When a step fails, the compensations of the calls that
+ * succeeded run first (so on_error sees `error.compensated`), then on_error runs with `error`
+ * in context; if it answers, the message is done; otherwise the original error stands
+ * (on_error may log or enrich, but only an explicit reply or a new failure replaces the error).
  */
 export function createPipeline(steps: StepFn, onError: StepFn | undefined): Pipeline {
   return {
@@ -45,7 +47,8 @@ export function createPipeline(steps: StepFn, onError: StepFn | undefined): Pipe
       try {
         await steps(ex);
       } catch (err) {
-        const e = WeftError.from(err);
+        let e = WeftError.from(err);
+        if (ex.hasCompensations) e = withDetails(e, { compensated: await ex.saga.compensate(ex, e) });
         if (!onError) throw e;
         ex.error = e.toContext();
         await onError(ex);

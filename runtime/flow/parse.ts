@@ -87,6 +87,9 @@ function nodeAt(doc: Document, path: readonly PathSegment[], key: boolean): { of
     const last = i === path.length - 1;
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      // A single step written where a list is allowed (a parallel branch) is compiled as
+      // the list of that one step: its [0] is the map itself.
+      if (!pair && seg === 0) continue;
       if (!pair) break;
       const keyNode = pair.key as Node;
       if (last && key) return { offset: keyNode.range?.[0] ?? offset, node: keyNode };

@@ -1,8 +1,12 @@
-import type { CallConfig, CallResult, StepDef } from '../contract.ts';
+import type { CallConfig, CallResult, PreparedCall, StepDef, StepFn } from '../contract.ts';
 import type { Exchange } from '../engine/exchange.ts';
 import { ref } from '../flow/schema-parts.ts';
 
-export const callStep: StepDef<CallConfig> = {
+interface CallStepConfig extends CallConfig {
+  compensate?: Record<string, unknown>[];
+}
+
+export const callStep: StepDef<CallStepConfig> = {
   name: 'call',
   summary: 'Calls a declared endpoint; its answer replaces the body, or lands in vars.<as>.',
   schema: {
@@ -17,6 +21,10 @@ export const callStep: StepDef<CallConfig> = {
       body: { ...ref.expression, description: 'Request body. Default: the current body.' },
       args: { ...ref.expression, description: 'Arguments of an RPC operation (Thrift, gRPC).' },
       as: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Keep the answer in vars.<as> and leave the body unchanged.' },
+      compensate: {
+        ...ref.steps,
+        description: 'Steps that undo this call, run (last call first) when a later step fails; they see body.request, body.result and the vars of the call.',
+      },
     },
     required: ['call'],
     additionalProperties: false,
@@ -26,6 +34,9 @@ export const callStep: StepDef<CallConfig> = {
     if (!endpoint) return () => {};
     const prepared = endpoint.prepare(config, at);
     const as = config.as;
+    if (config.compensate !== undefined) {
+      return compensable(prepared, as, at.steps(config.compensate, 'compensate'), `${at.path}.call`, endpoint.name);
+    }
     if (as) {
       return async function callAs(ex) {
         ex.vars[as] = valueOf(await prepared(ex, ex.signal));
@@ -36,6 +47,21 @@ export const callStep: StepDef<CallConfig> = {
     };
   },
 };
+
+/**
+ * A call that leaves its compensation in the message's saga once it succeeded. The request
+ * (the body the call was made from) is read before the call, since the answer may replace it.
+ */
+function compensable(prepared: PreparedCall, as: string | undefined, steps: StepFn, step: string, endpoint: string): StepFn {
+  return async function callWithCompensation(ex) {
+    const request = ex.body;
+    const result = await prepared(ex, ex.signal);
+    const value = valueOf(result);
+    if (as) ex.vars[as] = value;
+    else ex.body = value;
+    ex.saga.add({ step, endpoint, steps, request, result: value, vars: { ...ex.vars } });
+  };
+}
 
 /** A call's answer as a value; an answer without a body is null. */
 export function valueOf(result: CallResult): unknown {
