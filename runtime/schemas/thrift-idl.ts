@@ -3,9 +3,9 @@
  * resolved relative to the including file; every name is qualified by its file's base name,
  * as Thrift includes do (`inventory.Item` for inventory.thrift). Runs once, at load.
  */
-import { parse } from '@creditkarma/thrift-parser';
+import { createParser, createScanner } from '@creditkarma/thrift-parser';
 import type {
-  ConstValue, FieldDefinition, FunctionType, ThriftDocument, ThriftStatement,
+  ConstValue, FieldDefinition, FunctionType, ThriftDocument, ThriftError, ThriftStatement,
 } from '@creditkarma/thrift-parser';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
@@ -48,11 +48,11 @@ export function loadThriftFiles(files: readonly string[], model: ThriftModel): v
     } catch (err) {
       throw new IdlError(`cannot read ${path}: ${(err as Error).message}`);
     }
-    const doc = parse(source);
-    if (doc.type === 'ThriftErrors') {
-      const e = doc.errors[0];
+    // Scanner and parser directly: the package's parse() prints errors to stdout; we stop at the first.
+    const fail = (e: ThriftError): never => {
       throw new IdlError(`${path}:${e.loc.start.line}:${e.loc.start.column}: ${e.message}`);
-    }
+    };
+    const doc: ThriftDocument = createParser(createScanner(source, fail).scan(), fail).parse();
     const file: LoadedFile = { scope, path, doc, includes: new Set() };
     loaded.set(scope, file);
     for (const s of doc.body) {
