@@ -13,6 +13,7 @@ import type { Exchange } from './engine/exchange.ts';
 import type { Expression } from './expr/expression.ts';
 import type { Template } from './expr/template.ts';
 import type { Logger } from './log.ts';
+import type { SchemaSet } from './schemas/schema-set.ts';
 
 /** A JSON Schema (draft-07) fragment. */
 export type JSONSchema = { [keyword: string]: unknown };
@@ -154,6 +155,8 @@ export interface CompileContext {
   steps(list: readonly Record<string, unknown>[] | undefined, key: string | number): StepFn;
   /** Resolves an endpoint declared under `endpoints:`. */
   endpoint(name: string, key: string | number): Endpoint | undefined;
+  /** The flow's loaded `schemas:` (ProtoBuf and Thrift types by name). */
+  readonly schemas: SchemaSet;
   /** Resolves a file relative to the flow file; records FLOW_FILE when it cannot be read. */
   file(relative: string, key: string | number): string | undefined;
 }

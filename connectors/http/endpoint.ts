@@ -6,7 +6,8 @@
 import { Pool } from 'undici';
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
 import type { Codec } from '../../runtime/codecs/codec.ts';
-import { asUpstream, createCodec, formatOfMediaType, FORMATS, mediaTypeOf, type Format } from '../../runtime/codecs/formats.ts';
+import { asUpstream, createCodecs, formatOfMediaType, FORMATS, mediaTypeOf, type Format } from '../../runtime/codecs/formats.ts';
+import { createProtobufCodec } from '../../runtime/codecs/protobuf.ts';
 import type { XmlOptions } from '../../runtime/codecs/xml.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { WeftError } from '../../runtime/errors.ts';
@@ -17,6 +18,9 @@ import { networkError } from './network-errors.ts';
 import { xmlOptionsSchema } from './xml-options.ts';
 
 interface HttpEndpointConfig {
+  /** ProtoBuf message types of request and answer bodies when format is protobuf. */
+  request?: string;
+  response?: string;
   url?: string;
   urls?: string[];
   format?: Format;
@@ -42,7 +46,9 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
     properties: {
       url: { type: 'string', description: 'Base URL; a call `path` is appended.' },
       urls: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Several base URLs, used in turn (round robin).' },
-      format: { enum: [...FORMATS], description: 'Format of request bodies and the preferred answer format. Default json.' },
+      format: { enum: FORMATS.filter((f) => f !== 'thrift'), description: 'Format of request bodies and the preferred answer format. Default json. protobuf needs `request` and `response`.' },
+      request: { type: 'string', description: 'ProtoBuf message type of request bodies (format protobuf).' },
+      response: { type: 'string', description: 'ProtoBuf message type of answers (format protobuf, or a protobuf Content-Type).' },
       headers: { ...ref.templateMap, description: 'Headers sent with every call (templates).' },
       maxBody: { ...ref.size, description: 'Largest answer accepted. Default 16mb.' },
       xml: xmlOptionsSchema,
@@ -72,8 +78,17 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
     });
 
     const format: Format = config.format ?? 'json';
-    const codecs = new Map<Format, Codec>(FORMATS.map((f) => [f, asUpstream(createCodec(f, { xml: config.xml }), name)]));
-    const preferred = codecs.get(format)!;
+    const responseType = config.response === undefined ? undefined : at.schemas.protoMessage(config.response, at, 'response');
+    const requestType = config.request === undefined ? undefined : at.schemas.protoMessage(config.request, at, 'request');
+    if (format === 'protobuf' && (config.request === undefined || config.response === undefined)) {
+      at.problem('FLOW_SCHEMA', 'format protobuf needs the message types: give `request` and `response`', 'format');
+    }
+    const codecs = new Map<Format, Codec>(
+      [...createCodecs({ xml: config.xml, protobuf: responseType && createProtobufCodec(responseType) })].map(([f, c]) => [f, asUpstream(c, name)]),
+    );
+    // Requests are encoded with the request type; answers in the same format decode with the response type.
+    const preferred = codecs.get(format) ?? codecs.get('json')!;
+    const sending = format === 'protobuf' && requestType ? createProtobufCodec(requestType) : preferred;
     const staticHeaders = at.child('headers');
     const endpointHeaders = compileHeaders(config.headers, staticHeaders);
     let next = 0;
@@ -81,7 +96,7 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
     const codecOf = (contentType: string | string[] | undefined): Codec => {
       if (typeof contentType !== 'string') return preferred;
       const f = formatOfMediaType(mediaTypeOf(contentType));
-      return f ? codecs.get(f)! : codecs.get('text')!;
+      return (f && codecs.get(f)) || codecs.get('text')!;
     };
 
     return {
@@ -122,8 +137,8 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
           let payload: string | Uint8Array | undefined;
           if (sendsBody) {
             const value = body ? await body.evaluate(ex) : undefined;
-            payload = body ? preferred.encode(value) : (ex.rawIn(format) ?? preferred.encode(ex.body));
-            h['content-type'] ??= preferred.mediaType;
+            payload = body ? sending.encode(value) : (ex.rawIn(format) ?? sending.encode(ex.body));
+            h['content-type'] ??= sending.mediaType;
           }
           let res;
           try {

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Pipeline, RuntimeServices, Trigger, TriggerDef } from '../../runtime/contract.ts';
 import type { Codec } from '../../runtime/codecs/codec.ts';
-import { createCodec, createNegotiator, formatOfMediaType, FORMATS, mediaTypeOf, type Format } from '../../runtime/codecs/formats.ts';
+import { createCodecs, createNegotiator, formatOfMediaType, FORMATS, mediaTypeOf, TYPED_FORMATS, type Format } from '../../runtime/codecs/formats.ts';
+import { compileTypedCodecs, typedFormatProperties, type TypedFormatConfig } from '../../runtime/codecs/typed.ts';
 import type { XmlOptions } from '../../runtime/codecs/xml.ts';
 import { Exchange, type Reply } from '../../runtime/engine/exchange.ts';
 import { WeftError } from '../../runtime/errors.ts';
@@ -23,7 +24,7 @@ import { hasBody, readBody } from './body.ts';
 import { PROBLEM_TYPE, problemOf } from './problem.ts';
 import { xmlOptionsSchema } from './xml-options.ts';
 
-interface HttpTriggerConfig {
+interface HttpTriggerConfig extends TypedFormatConfig {
   method?: string;
   path: string;
   accept?: Format[];
@@ -61,6 +62,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         description: 'Time budget of one request: every call gets what is left of it, none starts once it is spent (504 DEADLINE_EXCEEDED). Default: none.',
       },
       xml: xmlOptionsSchema,
+      ...typedFormatProperties,
     },
     required: ['path'],
     additionalProperties: false,
@@ -72,7 +74,12 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     const maxBody = config.maxBody === undefined ? DEFAULT_MAX_BODY : parseSize(config.maxBody);
     const budgetMs = config.timeout === undefined ? undefined : parseDuration(config.timeout);
     const budgetName = `the request timeout of ${budgetMs} ms`;
-    const codecs = new Map<Format, Codec>(FORMATS.map((f) => [f, createCodec(f, { xml: config.xml })]));
+    const codecs = createCodecs({ xml: config.xml, ...compileTypedCodecs(config, at) });
+    for (const f of accept) {
+      if (TYPED_FORMATS.includes(f) && (f === 'protobuf' ? config.message : config.struct) === undefined) {
+        at.problem('FLOW_SCHEMA', `accept: ${f} needs the body's type: give \`${f === 'protobuf' ? 'message' : 'struct'}\``, 'accept');
+      }
+    }
     const negotiate = createNegotiator(FORMATS);
     let check: ((value: unknown) => void) | undefined;
     if (config.schema !== undefined) {
@@ -123,7 +130,8 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
           }
           const bytes = await readBody(req, maxBody);
           if (bytes.length > 0) {
-            const codec = codecs.get(format)!;
+            const codec = codecs.get(format);
+            if (!codec) throw new WeftError('UNSUPPORTED_MEDIA_TYPE', `${format} bodies are not accepted here`);
             ex.setDecoded(bytes, codec, codec.decode(bytes));
             requestFormat = format;
           }
@@ -194,12 +202,16 @@ function queryOf(url: string | undefined): Record<string, string | string[]> {
 function reply(c: Context<Env>, ex: Exchange, wanted: Format, codecs: Map<Format, Codec>, closing: boolean): Response {
   const r = ex.reply ?? DEFAULT_REPLY;
   const format = (r.format as Format | undefined) ?? wanted;
-  const codec = codecs.get(format)!;
+  const codec = r.codecs?.[format] ?? codecs.get(format);
+  if (!codec) {
+    throw new WeftError('NOT_ACCEPTABLE', `cannot answer in ${format}: no ${format === 'protobuf' ? 'message' : 'struct'} type for the reply (set it on respond or the trigger)`);
+  }
   const headers: Record<string, string> = { 'x-request-id': ex.id };
   if (closing) headers.connection = 'close';
   let payload: string | Uint8Array | null = null;
   if (!NO_BODY_STATUS.has(r.status)) {
-    const raw = r.useBody ? ex.rawIn(format) : undefined;
+    // Raw passthrough only when the reply has no type of its own that could differ from the request's.
+    const raw = r.useBody && !r.codecs?.[format] ? ex.rawIn(format) : undefined;
     const value = raw === undefined ? (r.useBody ? ex.body : r.body) : undefined;
     if (raw !== undefined || value !== undefined) {
       payload = raw ?? codec.encode(value);

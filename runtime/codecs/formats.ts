@@ -8,14 +8,20 @@ import { jsonCodec } from './json.ts';
 import { textCodec } from './text.ts';
 import { createXmlCodec, type XmlOptions } from './xml.ts';
 
-export const FORMATS = ['json', 'xml', 'text'] as const;
+export const FORMATS = ['json', 'xml', 'text', 'protobuf', 'thrift'] as const;
 export type Format = (typeof FORMATS)[number];
+/** Formats whose codec needs a message or struct type (the wire does not describe itself). */
+export const TYPED_FORMATS: readonly Format[] = ['protobuf', 'thrift'];
 
 export interface FormatOptions {
   xml?: XmlOptions;
+  /** Codecs of the typed formats, made for the type a trigger or endpoint names. */
+  protobuf?: Codec;
+  thrift?: Codec;
 }
 
-export function createCodec(format: Format, options: FormatOptions = {}): Codec {
+/** The codec of a format, or undefined for a typed format without a type. */
+export function createCodec(format: Format, options: FormatOptions = {}): Codec | undefined {
   switch (format) {
     case 'json':
       return jsonCodec;
@@ -23,7 +29,21 @@ export function createCodec(format: Format, options: FormatOptions = {}): Codec 
       return createXmlCodec(options.xml);
     case 'text':
       return textCodec;
+    case 'protobuf':
+      return options.protobuf;
+    case 'thrift':
+      return options.thrift;
   }
+}
+
+/** Every format that has a codec with these options. */
+export function createCodecs(options: FormatOptions = {}): Map<Format, Codec> {
+  const codecs = new Map<Format, Codec>();
+  for (const f of FORMATS) {
+    const c = createCodec(f, options);
+    if (c) codecs.set(f, c);
+  }
+  return codecs;
 }
 
 /** `application/json; charset=utf-8` -> `application/json` */
@@ -42,6 +62,16 @@ export function formatOfMediaType(mediaType: string): Format | undefined {
       return 'xml';
     case 'text/plain':
       return 'text';
+    // No single registered type: these are what protobuf and Thrift HTTP peers send.
+    case 'application/x-protobuf':
+    case 'application/protobuf':
+    case 'application/vnd.google.protobuf':
+    case 'application/x-google-protobuf':
+      return 'protobuf';
+    case 'application/x-thrift':
+    case 'application/vnd.apache.thrift.binary':
+    case 'application/vnd.apache.thrift.compact':
+      return 'thrift';
   }
   if (mediaType.endsWith('+json')) return 'json';
   if (mediaType.endsWith('+xml')) return 'xml';

@@ -24,6 +24,8 @@ export interface Reply {
   body: unknown;
   /** Format requested by the respond step; undefined = negotiate. */
   format: string | undefined;
+  /** Codecs of typed formats (protobuf, thrift) for the reply's own message or struct type. */
+  codecs?: Readonly<Record<string, Codec | undefined>>;
 }
 
 export interface ExchangeInit {

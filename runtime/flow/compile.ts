@@ -12,6 +12,7 @@ import { WeftError, type ErrorCode } from '../errors.ts';
 import { compileExpression, type Expression } from '../expr/expression.ts';
 import { compileTemplate, type Template } from '../expr/template.ts';
 import type { Registry } from '../registry.ts';
+import { SchemaSet, type SchemasConfig } from '../schemas/schema-set.ts';
 import type { ParsedFlow, PathSegment } from './parse.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -19,6 +20,7 @@ export interface FlowDocument {
   weft: 1;
   name: string;
   description?: string;
+  schemas?: SchemasConfig;
   trigger: Record<string, Record<string, unknown>>;
   endpoints?: Record<string, Record<string, unknown>>;
   steps?: Record<string, unknown>[];
@@ -39,12 +41,16 @@ const EMPTY: Template = { source: '', constant: '', render: () => '' };
 export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowInfo, services: RuntimeServices): CompiledFlow {
   const doc = parsed.value as FlowDocument;
   const endpoints = new Map<string, Endpoint>();
+  let schemas = new SchemaSet();
 
   const context = (segments: readonly PathSegment[]): CompileContext => {
     const here = (key: string | number | undefined): PathSegment[] => (key === undefined ? [...segments] : [...segments, key]);
     const ctx: CompileContext = {
       flow: info,
       path: formatPath(segments),
+      get schemas() {
+        return schemas;
+      },
       child: (...more) => context([...segments, ...more]),
       problem(code: ErrorCode, message: string, key?: string | number) {
         parsed.problem(code, message, here(key));
@@ -105,6 +111,9 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
     });
     return sequence(compiled);
   };
+
+  // IDL files first: endpoints, steps and the trigger resolve their types against them.
+  schemas = SchemaSet.load(doc.schemas, context(['schemas']));
 
   for (const [name, config] of Object.entries(doc.endpoints ?? {})) {
     const kind = Object.keys(config).find((k) => registry.endpoints.has(k))!;

@@ -10,6 +10,7 @@
 import type { JSONSchema, Spec } from '../contract.ts';
 import { ENDPOINT_COMMON } from '../engine/endpoint-policy.ts';
 import type { Registry } from '../registry.ts';
+import { schemasSchema } from '../schemas/schema-set.ts';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../units.ts';
 import { EXPECTED_KEYWORD, UNION_KEYWORD } from './schema-parts.ts';
 
@@ -86,6 +87,7 @@ export function buildFlowSchema(registry: Registry): JSONSchema {
         description: 'The flow name: used in logs, metrics and Kubernetes object names.',
       },
       description: { type: 'string' },
+      schemas: schemasSchema,
       trigger: union('trigger', triggers, (d) => ({ $ref: `#/definitions/trigger.${d.name}` })),
       endpoints: {
         type: 'object',

@@ -1,11 +1,12 @@
 import type { StepDef } from '../contract.ts';
 import { FORMATS } from '../codecs/formats.ts';
+import { compileTypedCodecs, typedFormatProperties, type TypedFormatConfig } from '../codecs/typed.ts';
 import { WeftError } from '../errors.ts';
 import type { Expression } from '../expr/expression.ts';
 import type { Template } from '../expr/template.ts';
 import { ref } from '../flow/schema-parts.ts';
 
-interface RespondConfig {
+interface RespondConfig extends TypedFormatConfig {
   status?: unknown;
   headers?: Record<string, string>;
   body?: unknown;
@@ -25,6 +26,7 @@ export const respondStep: StepDef<{ respond: RespondConfig }> = {
           headers: { ...ref.templateMap, description: 'Reply headers (templates).' },
           body: { ...ref.expression, description: 'Reply body. Default: the current body.' },
           format: { enum: [...FORMATS], description: 'Wire format of the body. Default: by Accept, else the request format, else json.' },
+          ...typedFormatProperties,
         },
         additionalProperties: false,
       },
@@ -39,6 +41,11 @@ export const respondStep: StepDef<{ respond: RespondConfig }> = {
     const body: Expression | undefined = c.body === undefined ? undefined : inner.expression(c.body, 'body');
     const headers: [string, Template][] = Object.entries(c.headers ?? {}).map(([k, v]) => [k.toLowerCase(), inner.child('headers').template(v, k)]);
     const format = c.format;
+    const typed = compileTypedCodecs(c, inner);
+    const codecs = typed.protobuf || typed.thrift ? { protobuf: typed.protobuf, thrift: typed.thrift } : undefined;
+    if ((format === 'protobuf' && !c.message) || (format === 'thrift' && !c.struct)) {
+      inner.problem('FLOW_SCHEMA', `format ${format} needs the reply's type: give \`${format === 'protobuf' ? 'message' : 'struct'}\``, 'format');
+    }
     return async function respond(ex) {
       let code = 200;
       if (status) {
@@ -60,9 +67,9 @@ export const respondStep: StepDef<{ respond: RespondConfig }> = {
       if (body) {
         let v = body.evaluate(ex);
         if (v instanceof Promise) v = await v;
-        ex.respond({ status: code, headers: replyHeaders, useBody: false, body: v, format });
+        ex.respond({ status: code, headers: replyHeaders, useBody: false, body: v, format, codecs });
       } else {
-        ex.respond({ status: code, headers: replyHeaders, useBody: true, body: undefined, format });
+        ex.respond({ status: code, headers: replyHeaders, useBody: true, body: undefined, format, codecs });
       }
     };
   },
