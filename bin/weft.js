@@ -5,5 +5,9 @@ if (major < 24) {
   process.stderr.write(`weft needs Node.js 24 or later (this is ${process.version}). Run it through npm (npx weft, npm start), which uses the project's Node 24.\n`);
   process.exit(2);
 }
+// Cache compiled (and type-stripped) modules across starts: roughly halves the CPU to start.
+// Where no cache folder is writable (read-only root file system) Node silently runs without.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 const { main } = await import('../runtime/cli.ts');
 await main(process.argv.slice(2));

@@ -13,6 +13,7 @@ import { startFlow } from './engine/lifecycle.ts';
 import { FlowLoadError, formatProblem } from './errors.ts';
 import { loadFlow } from './flow/load.ts';
 import { buildFlowSchema } from './flow/schema.ts';
+import { GENERATED_VALIDATOR, generateFlowValidator } from './flow/flow-validator.ts';
 import { createLogger, silentLogger } from './log.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -97,7 +98,8 @@ function schema(args: string[]): void {
   const text = schemaText();
   if (args.includes('--write')) {
     writeFileSync(SCHEMA_FILE, text);
-    process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
+    writeFileSync(GENERATED_VALIDATOR, generateFlowValidator(buildFlowSchema(builtInRegistry())));
+    process.stdout.write(`wrote ${SCHEMA_FILE} and ${GENERATED_VALIDATOR.pathname}\n`);
   } else {
     process.stdout.write(text);
   }

@@ -2,23 +2,26 @@
  * The one place that makes ajv instances (flow validation, `validate` steps, trigger body
  * schemas), so every JSON Schema in a flow is compiled the same way, once, at load time.
  */
-import AjvModule from 'ajv';
+import type AjvModule from 'ajv';
 import type { ErrorObject, Options, ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { WeftError } from './errors.ts';
 
-// ajv ships CommonJS; under Node's ESM interop the class sits on `default`.
 type AjvClass = typeof AjvModule.default;
-const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
 type AddFormats = typeof addFormatsModule.default;
-const addFormats: AddFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as AddFormats;
 
 export type { ErrorObject, ValidateFunction };
 export type AjvInstance = InstanceType<AjvClass>;
 
+const require = createRequire(import.meta.url);
+
+/** ajv (CommonJS) is loaded on first use: a flow without JSON Schemas never pays for it. */
 export function createAjv(options: Options = {}): AjvInstance {
+  const Ajv = (require('ajv') as { default: AjvClass }).default;
+  const addFormats = (require('ajv-formats') as { default: AddFormats }).default;
   const ajv = new Ajv({ allErrors: true, strict: false, ...options });
   addFormats(ajv);
   return ajv;

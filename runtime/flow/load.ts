@@ -12,7 +12,8 @@ import type { Registry } from '../registry.ts';
 import { compileFlow, type CompiledFlow, type FlowDocument } from './compile.ts';
 import { parseFlow } from './parse.ts';
 import { buildFlowSchema } from './schema.ts';
-import { compileFlowValidator, validateFlow } from './validate.ts';
+import { flowValidator } from './flow-validator.ts';
+import { validateFlow } from './validate.ts';
 
 export interface LoadOptions {
   registry: Registry;
@@ -26,7 +27,7 @@ const validators = new WeakMap<Registry, ValidateFunction>();
 function validatorFor(registry: Registry): ValidateFunction {
   let v = validators.get(registry);
   if (!v) {
-    v = compileFlowValidator(buildFlowSchema(registry));
+    v = flowValidator(buildFlowSchema(registry));
     validators.set(registry, v);
   }
   return v;

@@ -2,8 +2,7 @@
  * Checks a parsed flow against the whole-flow schema and turns ajv's errors into load
  * problems a user can act on: where (file:line:col), what is wrong, what was expected.
  */
-import type { JSONSchema } from '../contract.ts';
-import { createAjv, pointerToSegments, type ErrorObject, type ValidateFunction } from '../json-schema.ts';
+import { pointerToSegments, type ErrorObject, type ValidateFunction } from '../json-schema.ts';
 import type { ParsedFlow, PathSegment } from './parse.ts';
 import { EXPECTED_KEYWORD, UNION_KEYWORD } from './schema-parts.ts';
 import { formatPath } from './compile.ts';
@@ -12,13 +11,6 @@ import { didYouMean } from './suggest.ts';
 interface UnionInfo {
   kind: string;
   keys: string[];
-}
-
-export function compileFlowValidator(schema: JSONSchema): ValidateFunction {
-  const ajv = createAjv({ verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
-  ajv.addKeyword({ keyword: UNION_KEYWORD, schemaType: 'object' });
-  ajv.addKeyword({ keyword: EXPECTED_KEYWORD, schemaType: 'string' });
-  return ajv.compile(schema);
 }
 
 /** Records every schema violation of `parsed.value` as a FLOW_SCHEMA problem; true when valid. */

@@ -6,6 +6,8 @@ import { describe, it } from 'node:test';
 import { SCHEMA_FILE, schemaText } from '../../runtime/cli.ts';
 import { builtInRegistry } from '../../runtime/components.ts';
 import { ERROR_CODES } from '../../runtime/errors.ts';
+import { flowValidator, GENERATED_VALIDATOR, generateFlowValidator } from '../../runtime/flow/flow-validator.ts';
+import { buildFlowSchema } from '../../runtime/flow/schema.ts';
 
 const DOCS = join(import.meta.dirname, '../../docs');
 const read = (name: string) => readFileSync(join(DOCS, name), 'utf8');
@@ -13,6 +15,13 @@ const read = (name: string) => readFileSync(join(DOCS, name), 'utf8');
 describe('docs and schema stay in sync with the code', () => {
   it('docs/weft-flow.schema.json is the schema the specs assemble (npm run schema rewrites it)', () => {
     assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), schemaText());
+  });
+
+  it('the precompiled flow validator is current, and is what a start uses (npm run schema rewrites it)', async () => {
+    const schema = buildFlowSchema(builtInRegistry());
+    assert.equal(readFileSync(GENERATED_VALIDATOR, 'utf8'), generateFlowValidator(schema));
+    const generated = (await import(GENERATED_VALIDATOR.href)) as { validate: unknown };
+    assert.equal(flowValidator(schema), generated.validate);
   });
 
   it('every error code is documented in docs/errors.md', () => {
