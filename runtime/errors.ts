@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   UPSTREAM_STATUS: { status: 502, retryable: false, title: 'Upstream answered with an error status' },
   UPSTREAM_MALFORMED: { status: 502, retryable: false, title: 'Upstream answer cannot be decoded' },
   UPSTREAM_TOO_LARGE: { status: 502, retryable: false, title: "Upstream answer exceeds the endpoint's maxBody" },
+  CIRCUIT_OPEN: { status: 503, retryable: false, title: 'Circuit breaker is open' },
+  BULKHEAD_FULL: { status: 503, retryable: false, title: 'Too many calls in flight to the endpoint' },
   // The runtime.
   ABORTED: { status: 503, retryable: false, title: 'Work was cancelled' },
   SHUTTING_DOWN: { status: 503, retryable: true, title: 'Process is shutting down' },
