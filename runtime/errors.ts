@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   UPSTREAM_STATUS: { status: 502, retryable: false, title: 'Upstream answered with an error status' },
   UPSTREAM_MALFORMED: { status: 502, retryable: false, title: 'Upstream answer cannot be decoded' },
   UPSTREAM_TOO_LARGE: { status: 502, retryable: false, title: "Upstream answer exceeds the endpoint's maxBody" },
+  UPSTREAM_AUTH: { status: 502, retryable: false, title: 'Credentials for the upstream could not be obtained' },
   CIRCUIT_OPEN: { status: 503, retryable: false, title: 'Circuit breaker is open' },
   BULKHEAD_FULL: { status: 503, retryable: false, title: 'Too many calls in flight to the endpoint' },
   // The runtime.

@@ -6,9 +6,11 @@
  */
 import { Pool } from 'undici';
 import type { CompileContext, Health } from '../../runtime/contract.ts';
+import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { Balancer, outlierSchema, type Member, type OutlierConfig } from '../../runtime/engine/balancer.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseSize } from '../../runtime/units.ts';
+import { authSchema, createAuth, type AuthConfig } from './auth/auth.ts';
 import { networkError } from './network-errors.ts';
 
 export interface HttpClientConfig {
@@ -16,6 +18,7 @@ export interface HttpClientConfig {
   urls?: string[];
   maxBody?: string | number;
   outlier?: OutlierConfig;
+  auth?: AuthConfig;
 }
 
 /** Schema properties of the options above, for the specs of endpoint kinds built on this client. */
@@ -24,6 +27,7 @@ export const httpClientProperties = {
   urls: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Several equivalent base URLs, balanced round robin with outlier ejection.' },
   maxBody: { ...ref.size, description: 'Largest answer accepted. Default 16mb.' },
   outlier: outlierSchema,
+  auth: authSchema,
 } as const;
 
 export interface HttpRequest {
@@ -32,6 +36,8 @@ export interface HttpRequest {
   path: string;
   headers: Record<string, string>;
   body?: string | Uint8Array;
+  /** Query parameters holding credentials: sent, but never part of `target` in messages. */
+  secretQuery?: string;
 }
 
 export interface HttpResponse {
@@ -51,7 +57,8 @@ interface Target {
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 export interface HttpClient {
-  send(req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse>;
+  /** Sends with the endpoint's credentials; a 401 under OAuth2 is retried once with a fresh token. */
+  send(req: HttpRequest, ex: Exchange, signal: AbortSignal | undefined): Promise<HttpResponse>;
   close(deadline: AbortSignal): Promise<void>;
   health(): Health;
 }
@@ -78,6 +85,7 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
     });
   }
   const balancer = new Balancer(targets, config.outlier);
+  const auth = createAuth(name, config.auth, at.child('auth'));
 
   const fail = (member: Member<Target>, signal: AbortSignal | undefined): void => {
     // A cancelled call says nothing about the target; a timed-out one does.
@@ -85,27 +93,39 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
     if (!cancelled) balancer.failure(member);
   };
 
+  const sendOnce = async (req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> => {
+    const member = balancer.pick();
+    const { pool, origin, basePath } = member.target;
+    let path = basePath + req.path;
+    if (!path.startsWith('/')) path = `/${path}`;
+    const target = `${req.method} ${origin}${path}`;
+    if (req.secretQuery) path += (path.includes('?') ? '&' : '?') + req.secretQuery;
+    let res;
+    let bytes: Uint8Array;
+    try {
+      res = await pool.request({ path, method: req.method as 'GET', headers: req.headers, body: req.body, signal });
+      bytes = new Uint8Array(await res.body.arrayBuffer());
+    } catch (err) {
+      fail(member, signal);
+      throw networkError(err, name, target);
+    }
+    if (res.statusCode >= 500) balancer.failure(member);
+    else balancer.success(member);
+    return { status: res.statusCode, headers: res.headers, bytes, target };
+  };
+
   return {
-    async send(req, signal) {
-      const member = balancer.pick();
-      const { pool, origin, basePath } = member.target;
-      let path = basePath + req.path;
-      if (!path.startsWith('/')) path = `/${path}`;
-      const target = `${req.method} ${origin}${path}`;
-      let res;
-      let bytes: Uint8Array;
-      try {
-        res = await pool.request({ path, method: req.method as 'GET', headers: req.headers, body: req.body, signal });
-        bytes = new Uint8Array(await res.body.arrayBuffer());
-      } catch (err) {
-        fail(member, signal);
-        throw networkError(err, name, target);
-      }
-      if (res.statusCode >= 500) balancer.failure(member);
-      else balancer.success(member);
-      return { status: res.statusCode, headers: res.headers, bytes, target };
+    async send(req, ex, signal) {
+      if (!auth) return sendOnce(req, signal);
+      const used = await auth.apply(req, ex);
+      const res = await sendOnce(req, signal);
+      if (res.status !== 401 || !auth.refresh || used === undefined) return res;
+      auth.refresh(used);
+      await auth.apply(req, ex);
+      return sendOnce(req, signal);
     },
     async close(deadline) {
+      await auth?.close();
       const closing = Promise.all(targets.map((t) => t.pool.close()));
       const forced = new Promise<void>((resolve) =>
         deadline.addEventListener('abort', () => resolve(void Promise.all(targets.map((t) => t.pool.destroy()))), { once: true }),

@@ -90,7 +90,7 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
             payload = body ? preferred.encode(value) : (ex.rawIn(format) ?? preferred.encode(ex.body));
             h['content-type'] ??= preferred.mediaType;
           }
-          const res = await client.send({ method, path: url, headers: h, body: payload }, signal);
+          const res = await client.send({ method, path: url, headers: h, body: payload }, ex, signal);
           const codec = codecOf(res.headers['content-type']);
           if (res.status >= 400) throw upstreamStatusError(name, res, bestEffort(codec, res.bytes));
           return { raw: res.bytes.length > 0 ? res.bytes : undefined, codec, status: res.status };
