@@ -22,7 +22,8 @@ export interface AuthServer {
   close(): Promise<void>;
 }
 
-export async function startAuthServer(options: { tokenTtlSeconds?: number } = {}): Promise<AuthServer> {
+export async function startAuthServer(options: { tokenTtlSeconds?: number; scope?: string } = {}): Promise<AuthServer> {
+  const scope = options.scope ?? 'orders:read';
   let tokenRequests = 0;
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,10 +36,10 @@ export async function startAuthServer(options: { tokenTtlSeconds?: number } = {}
         grant_types: ['client_credentials'],
         redirect_uris: [],
         response_types: [],
-        scope: 'orders:read',
+        scope,
       },
     ],
-    scopes: ['orders:read'],
+    scopes: scope.split(' '),
     features: {
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
@@ -83,7 +84,7 @@ export async function startAuthServer(options: { tokenTtlSeconds?: number } = {}
 }
 
 /** A REST API that checks every bearer token with the authorization server. */
-export function startResourceServer(auth: AuthServer): Promise<Upstream> {
+export function startResourceServer(auth: AuthServer, answer?: (path: string) => unknown): Promise<Upstream> {
   return startUpstream(async (req, res) => {
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const claims = m ? await auth.introspect(m[1]) : { active: false };
@@ -91,6 +92,6 @@ export function startResourceServer(auth: AuthServer): Promise<Upstream> {
       res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
       return json(res, 401, { error: 'invalid_token' });
     }
-    json(res, 200, { client: claims.client_id, path: req.url });
+    json(res, 200, answer ? answer(req.url) : { client: claims.client_id, path: req.url });
   });
 }
