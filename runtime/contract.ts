@@ -8,6 +8,8 @@
  * `compile`/`create`, once, before the port opens. What they return runs per message.
  */
 import type { Codec } from './codecs/codec.ts';
+import type { BulkheadSnapshot } from './engine/policies/bulkhead.ts';
+import type { CircuitSnapshot } from './engine/policies/circuit-breaker.ts';
 import type { ErrorCode } from './errors.ts';
 import type { Exchange } from './engine/exchange.ts';
 import type { Expression } from './expr/expression.ts';
@@ -48,6 +50,13 @@ export interface Lifecycle {
 export interface Health {
   ok: boolean;
   detail?: string;
+  /** State of the endpoint's resilience policies (circuit breaker, bulkhead), when configured. */
+  policies?: PolicyHealth;
+}
+
+export interface PolicyHealth {
+  circuit?: CircuitSnapshot;
+  bulkhead?: BulkheadSnapshot;
 }
 
 /** What a `call` step asks of an endpoint; the keys a flow writes beside `call:`. */
@@ -82,6 +91,11 @@ export interface Endpoint extends Lifecycle {
   readonly kind: string;
   /** Compiles the options of one `call` step against this endpoint (load time). */
   prepare(call: CallConfig, at: CompileContext): PreparedCall;
+  /**
+   * Whether trying this call twice has the effect of trying it once (GET, PUT, DELETE...).
+   * Retry policies retry only idempotent calls unless told otherwise; absent means no.
+   */
+  idempotent?(call: CallConfig): boolean;
 }
 
 export interface EndpointDef<C = Record<string, unknown>> extends Spec {

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   FLOW_ENV: { status: 500, retryable: false, title: 'Environment variable is not set' },
   FLOW_FILE: { status: 500, retryable: false, title: 'Referenced file cannot be read' },
   FLOW_EXPRESSION: { status: 500, retryable: false, title: 'Expression or template does not compile' },
+  FLOW_WSDL: { status: 500, retryable: false, title: 'WSDL cannot be read or does not declare what the flow calls' },
   FLOW_REFERENCE: { status: 500, retryable: false, title: 'Reference to something the flow does not declare' },
   // Bad requests at a trigger.
   MALFORMED_BODY: { status: 400, retryable: false, title: 'Body cannot be decoded' },
@@ -45,6 +46,10 @@ export const ERROR_CODES = {
   UPSTREAM_STATUS: { status: 502, retryable: false, title: 'Upstream answered with an error status' },
   UPSTREAM_MALFORMED: { status: 502, retryable: false, title: 'Upstream answer cannot be decoded' },
   UPSTREAM_TOO_LARGE: { status: 502, retryable: false, title: "Upstream answer exceeds the endpoint's maxBody" },
+  UPSTREAM_AUTH: { status: 502, retryable: false, title: 'Credentials for the upstream could not be obtained' },
+  SOAP_FAULT: { status: 502, retryable: false, title: 'SOAP service answered a fault' },
+  CIRCUIT_OPEN: { status: 503, retryable: false, title: 'Circuit breaker is open' },
+  BULKHEAD_FULL: { status: 503, retryable: false, title: 'Too many calls in flight to the endpoint' },
   // The runtime.
   ABORTED: { status: 503, retryable: false, title: 'Work was cancelled' },
   SHUTTING_DOWN: { status: 503, retryable: true, title: 'Process is shutting down' },

@@ -2,20 +2,35 @@
  * Cross-cutting behaviour that every endpoint kind gets the same way, composed once per
  * endpoint at load time around the connector's prepared calls (the way undici composes
  * interceptors). A connector only speaks its protocol; it never sees these options.
+ *
+ * Outside in: endpoint name tagging, retry, bulkhead, circuit breaker, timeout, the call.
+ * Retry is outermost so every try passes the breaker (an open circuit stops the retries) and
+ * a backoff wait holds no bulkhead slot; the bulkhead sits outside the breaker so rejected
+ * calls never count as upstream failures; the timeout bounds one try. A policy that is not
+ * configured is not in the chain at all: it costs nothing.
  */
-import { performance } from 'node:perf_hooks';
-import type { CallConfig, CompileContext, Endpoint, PreparedCall } from '../contract.ts';
+import type { CallConfig, CompileContext, Endpoint, PolicyHealth, PreparedCall } from '../contract.ts';
 import { WeftError } from '../errors.ts';
 import { ref } from '../flow/schema-parts.ts';
 import { parseDuration } from '../units.ts';
+import { Bulkhead, concurrencySchema, withBulkhead, type ConcurrencyConfig } from './policies/bulkhead.ts';
+import { CircuitBreaker, circuitBreakerSchema, withCircuitBreaker, type CircuitBreakerConfig } from './policies/circuit-breaker.ts';
+import { retrySchema, withRetry, type RetryConfig } from './policies/retry.ts';
+import { withTimeout } from './policies/timeout.ts';
 
 /** Options every endpoint takes beside its kind key. */
 export const ENDPOINT_COMMON = {
-  timeout: { ...ref.duration, description: 'Time limit for one call, connection included. Default 30s.' },
+  timeout: { ...ref.duration, description: 'Time limit for one try of a call, connection included. Default 30s.' },
+  retry: retrySchema,
+  circuitBreaker: circuitBreakerSchema,
+  concurrency: concurrencySchema,
 } as const;
 
 export interface PolicyConfig {
   timeout?: string | number;
+  retry?: RetryConfig;
+  circuitBreaker?: CircuitBreakerConfig;
+  concurrency?: ConcurrencyConfig;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -24,48 +39,30 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint {
   const timeoutMs = config.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(config.timeout);
   const name = endpoint.name;
+  // One breaker and one bulkhead per endpoint, shared by every call step that uses it.
+  const breaker = config.circuitBreaker ? new CircuitBreaker(config.circuitBreaker) : undefined;
+  const bulkhead = config.concurrency !== undefined ? new Bulkhead(config.concurrency) : undefined;
+  const policies = (): PolicyHealth | undefined =>
+    breaker || bulkhead ? { circuit: breaker?.snapshot(), bulkhead: bulkhead?.snapshot() } : undefined;
+
   return {
     name,
     kind: endpoint.kind,
     start: () => endpoint.start(),
     stop: (deadline) => endpoint.stop(deadline),
-    health: () => endpoint.health(),
-    prepare(call: CallConfig, at: CompileContext): PreparedCall {
-      return tagged(withTimeout(endpoint.prepare(call, at), timeoutMs, name), name);
+    health() {
+      const own = endpoint.health();
+      const p = policies();
+      return p ? { ...own, policies: p } : own;
     },
-  };
-}
-
-/**
- * The call's time limit is its endpoint's timeout, or what is left of the message's deadline
- * (a trigger or parallel `timeout`) when that is sooner: a call never outlives the budget of
- * the request it serves, and no call starts once the budget is spent.
- */
-function withTimeout(call: PreparedCall, timeoutMs: number, name: string): PreparedCall {
-  return async function timed(ex, signal) {
-    const deadline = ex.deadline;
-    let ms = timeoutMs;
-    let byDeadline = false;
-    if (deadline !== undefined) {
-      const left = Math.ceil(deadline.at - performance.now());
-      if (left <= 0) throw new WeftError('DEADLINE_EXCEEDED', `${deadline.what} was spent before the call to ${name} could start`);
-      if (left < ms) {
-        ms = left;
-        byDeadline = true;
-      }
-    }
-    const timer = AbortSignal.timeout(ms);
-    const combined = signal ? AbortSignal.any([signal, timer]) : timer;
-    try {
-      return await call(ex, combined);
-    } catch (err) {
-      if (signal?.aborted) throw new WeftError('ABORTED', `call to ${name} was cancelled`, { cause: err });
-      if (timer.aborted && byDeadline) {
-        throw new WeftError('DEADLINE_EXCEEDED', `${deadline!.what} ran out while ${name} had not answered (${ms} ms were left)`, { cause: err });
-      }
-      if (timer.aborted) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err });
-      throw err;
-    }
+    idempotent: (call: CallConfig) => endpoint.idempotent?.(call) ?? false,
+    prepare(call: CallConfig, at: CompileContext): PreparedCall {
+      let chain = withTimeout(endpoint.prepare(call, at), timeoutMs, name);
+      if (breaker) chain = withCircuitBreaker(chain, breaker, name);
+      if (bulkhead) chain = withBulkhead(chain, bulkhead, name);
+      if (config.retry) chain = withRetry(chain, config.retry, endpoint.idempotent?.(call) ?? false, name);
+      return tagged(chain, name);
+    },
   };
 }
 

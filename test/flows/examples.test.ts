@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startFlow, type RunningFlow } from '../../runtime/engine/lifecycle.ts';
 import { silentLogger } from '../../runtime/log.ts';
+import { CLIENT, startAuthServer, startResourceServer, type AuthServer } from '../support/oauth-server.ts';
+import { skipUnless } from '../support/services.ts';
+import { spyneAvailable, startSpyne, type SpyneService } from '../support/soap/spyne.ts';
 import { json, jsonOf, startUpstream, xml, type Upstream } from '../support/upstream.ts';
 
 const FLOWS = join(import.meta.dirname, '../../flows');
@@ -140,6 +143,63 @@ describe('example flows', () => {
       assert.equal(res.status, 404);
       assert.deepEqual(await jsonOf(res), { error: 'NO_SUCH_CUSTOMER', id: 'c-0' });
       assert.equal(orders.requests.length, calls, 'the second service is not called');
+    });
+  });
+
+  describe('soap-facade.yaml', { skip: skipUnless(spyneAvailable(), 'python3-spyne is not installed (apt-get install python3-spyne)') }, () => {
+    let spyne: SpyneService;
+    let flow: RunningFlow;
+    before(async () => {
+      spyne = await startSpyne();
+      flow = await start('soap-facade.yaml', { ORDERS_SOAP_URL: spyne.soap11 });
+    });
+    after(async () => {
+      await flow?.stop();
+      await spyne?.close();
+    });
+
+    it('answers JSON from the SOAP service, and a SOAP fault as 404', async () => {
+      assert.deepEqual(await jsonOf(await fetch(`${flow.url}/orders/42`)), {
+        id: '42',
+        customer: 'ACME',
+        total: '12345678901234567.89',
+        lines: [{ sku: 'A-1', qty: 2 }, { sku: 'B-2', qty: 1 }],
+      });
+      const missing = await fetch(`${flow.url}/orders/missing`);
+      assert.equal(missing.status, 404);
+      assert.deepEqual(await jsonOf(missing), { error: 'no such order', id: 'missing' });
+      const failing = await fetch(`${flow.url}/orders/bare`);
+      assert.equal(failing.status, 502);
+      assert.deepEqual(await jsonOf(failing), { error: 'database unavailable', fault: 'Server' });
+    });
+  });
+
+  describe('saas-client-credentials.yaml', () => {
+    let auth: AuthServer;
+    let api: Upstream;
+    let flow: RunningFlow;
+    before(async () => {
+      auth = await startAuthServer({ scope: 'invoices:read' });
+      api = await startResourceServer(auth, (path) => ({ path, items: [{ amount: 10 }, { amount: 32.5 }] }));
+      flow = await start('saas-client-credentials.yaml', {
+        SAAS_API_URL: api.url,
+        SAAS_TOKEN_URL: auth.tokenUrl,
+        SAAS_CLIENT_ID: CLIENT.id,
+        SAAS_CLIENT_SECRET: CLIENT.secret,
+      });
+    });
+    after(async () => {
+      await flow.stop();
+      await api.close();
+      await auth.close();
+    });
+
+    it('calls the API with a token from the authorization server, fetched once', async () => {
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(await jsonOf(await fetch(`${flow.url}/invoices/2026-01`)), { month: '2026-01', count: 2, total: 42.5 });
+      }
+      assert.equal(auth.tokenRequests, 1);
+      assert.equal(api.requests[0].url, '/v1/invoices?month=2026-01');
     });
   });
 });
