@@ -1,11 +1,14 @@
 /** The built-in triggers, steps and endpoint kinds. Connectors register here and nowhere else. */
 import { httpEndpoint } from '../connectors/http/endpoint.ts';
 import { httpTrigger } from '../connectors/http/trigger.ts';
+import { amqpEndpoint } from '../connectors/amqp/endpoint.ts';
+import { amqpTrigger } from '../connectors/amqp/trigger.ts';
 import { Registry } from './registry.ts';
 import { callStep } from './steps/call.ts';
 import { choiceStep } from './steps/choice.ts';
 import { failStep } from './steps/fail.ts';
 import { logStep } from './steps/log.ts';
+import { publishStep } from './steps/publish.ts';
 import { respondStep } from './steps/respond.ts';
 import { setStep } from './steps/set.ts';
 import { transformStep } from './steps/transform.ts';
@@ -22,5 +25,8 @@ export function builtInRegistry(): Registry {
     .step(choiceStep)
     .step(respondStep)
     .step(logStep)
-    .step(failStep);
+    .step(failStep)
+    .trigger(amqpTrigger)
+    .endpoint(amqpEndpoint)
+    .step(publishStep);
 }

@@ -42,6 +42,9 @@ export const ERROR_CODES = {
   UPSTREAM_STATUS: { status: 502, retryable: false, title: 'Upstream answered with an error status' },
   UPSTREAM_MALFORMED: { status: 502, retryable: false, title: 'Upstream answer cannot be decoded' },
   UPSTREAM_TOO_LARGE: { status: 502, retryable: false, title: "Upstream answer exceeds the endpoint's maxBody" },
+  // Publishing to brokers.
+  UNROUTABLE: { status: 502, retryable: false, title: 'Broker could not route the message to any queue' },
+  PUBLISH_REJECTED: { status: 502, retryable: true, title: 'Broker refused to take the message' },
   // The runtime.
   ABORTED: { status: 503, retryable: false, title: 'Work was cancelled' },
   SHUTTING_DOWN: { status: 503, retryable: true, title: 'Process is shutting down' },

@@ -23,9 +23,11 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint {
   const timeoutMs = config.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(config.timeout);
   const name = endpoint.name;
+  const publisher = endpoint.publisher;
   return {
     name,
     kind: endpoint.kind,
+    publisher: publisher && { codec: publisher.codec, send: tagged(withTimeout((m, signal) => publisher.send(m, signal), timeoutMs, name), name) },
     start: () => endpoint.start(),
     stop: (deadline) => endpoint.stop(deadline),
     health: () => endpoint.health(),
@@ -35,7 +37,10 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint
   };
 }
 
-function withTimeout(call: PreparedCall, ms: number, name: string): PreparedCall {
+/** Any endpoint operation: an argument and an optional cancellation signal. */
+type Operation<A, R> = (arg: A, signal: AbortSignal | undefined) => Promise<R>;
+
+function withTimeout<A, R>(call: Operation<A, R>, ms: number, name: string): Operation<A, R> {
   return async function timed(ex, signal) {
     const timer = AbortSignal.timeout(ms);
     const combined = signal ? AbortSignal.any([signal, timer]) : timer;
@@ -49,7 +54,7 @@ function withTimeout(call: PreparedCall, ms: number, name: string): PreparedCall
   };
 }
 
-function tagged(call: PreparedCall, name: string): PreparedCall {
+function tagged<A, R>(call: Operation<A, R>, name: string): Operation<A, R> {
   return async function withEndpointName(ex, signal) {
     try {
       return await call(ex, signal);

@@ -44,6 +44,7 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
     const here = (key: string | number | undefined): PathSegment[] => (key === undefined ? [...segments] : [...segments, key]);
     const ctx: CompileContext = {
       flow: info,
+      log: services.log,
       path: formatPath(segments),
       child: (...more) => context([...segments, ...more]),
       problem(code: ErrorCode, message: string, key?: string | number) {
