@@ -164,7 +164,8 @@ export const amqpTrigger: TriggerDef<AmqpTriggerConfig> = {
 
     return {
       describe: `amqp queue ${queue} at ${redactUrl(config.url)}`,
-      address: () => undefined,
+      // Where it listens: the broker (without credentials); the queue is in `describe`.
+      address: () => redactUrl(config.url),
       start: () => connection.open(),
       async stop(deadline) {
         stopping = true;
@@ -176,6 +177,9 @@ export const amqpTrigger: TriggerDef<AmqpTriggerConfig> = {
           inflight.leave();
         }
         await limiter.idle(deadline);
+        // Close the channel before the connection: amqplib may send a connection close ahead
+        // of acks still queued on a channel, and the broker would then redeliver those.
+        if (c) await c.ch.close().catch(() => {});
         await connection.close();
       },
       health: () => (consuming ? { ok: true } : { ok: false, detail: connection.connected ? `not consuming ${queue}` : 'broker not connected' }),

@@ -4,7 +4,7 @@
  *
  * The connector hands over the bytes, headers and broker context of one delivery; this module
  * decodes the body, runs the pipeline and answers how the delivery is to be settled. The
- * connector acknowledges only on `done`. Failures are retried (the connector redelivers after
+ * connector acknowledges only on `ack`. Failures are retried (the connector redelivers after
  * `delayMs`) until `maxDeliveries`, then sent to the dead-letter target with the error in its
  * headers; a body that cannot be decoded is dead-lettered at once (retrying cannot help).
  * Nothing here acknowledges early, and nothing is dropped: a dead letter that cannot be sent
@@ -154,7 +154,9 @@ export function createDeliveryHandler(
         return { action: 'ack' };
       } catch (err) {
         const e = WeftError.from(err);
-        if (d.attempt >= maxDeliveries) return deadLetter(ex, d, e);
+        // A 4xx error (VALIDATION, a `fail` with status 409, ...) is the message's own fault:
+        // delivering it again cannot help, so it goes to the dead-letter target at once.
+        if (d.attempt >= maxDeliveries || (e.status >= 400 && e.status < 500)) return deadLetter(ex, d, e);
         log.warn({ msgId: d.id, code: e.code, step: e.step, attempt: d.attempt, maxDeliveries, retryInMs: retryDelayMs }, `message failed, will retry: ${e.message}`);
         return { action: 'retry', delayMs: retryDelayMs };
       }
