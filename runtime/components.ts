@@ -3,6 +3,8 @@ import { httpEndpoint } from '../connectors/http/endpoint.ts';
 import { httpTrigger } from '../connectors/http/trigger.ts';
 import { amqpEndpoint } from '../connectors/amqp/endpoint.ts';
 import { amqpTrigger } from '../connectors/amqp/trigger.ts';
+import { natsEndpoint } from '../connectors/nats/endpoint.ts';
+import { natsTrigger } from '../connectors/nats/trigger.ts';
 import { Registry } from './registry.ts';
 import { callStep } from './steps/call.ts';
 import { choiceStep } from './steps/choice.ts';
@@ -28,5 +30,7 @@ export function builtInRegistry(): Registry {
     .step(failStep)
     .trigger(amqpTrigger)
     .endpoint(amqpEndpoint)
+    .trigger(natsTrigger)
+    .endpoint(natsEndpoint)
     .step(publishStep);
 }
