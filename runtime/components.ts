@@ -3,6 +3,8 @@ import { httpEndpoint } from '../connectors/http/endpoint.ts';
 import { httpTrigger } from '../connectors/http/trigger.ts';
 import { amqpEndpoint } from '../connectors/amqp/endpoint.ts';
 import { amqpTrigger } from '../connectors/amqp/trigger.ts';
+import { mqttEndpoint } from '../connectors/mqtt/endpoint.ts';
+import { mqttTrigger } from '../connectors/mqtt/trigger.ts';
 import { natsEndpoint } from '../connectors/nats/endpoint.ts';
 import { natsTrigger } from '../connectors/nats/trigger.ts';
 import { Registry } from './registry.ts';
@@ -32,5 +34,7 @@ export function builtInRegistry(): Registry {
     .endpoint(amqpEndpoint)
     .trigger(natsTrigger)
     .endpoint(natsEndpoint)
+    .trigger(mqttTrigger)
+    .endpoint(mqttEndpoint)
     .step(publishStep);
 }

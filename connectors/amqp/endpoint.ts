@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Endpoint, EndpointDef, OutboundMessage } from '../../runtime/contract.ts';
 import { createCodec, FORMATS, type Format } from '../../runtime/codecs/formats.ts';
 import { WeftError } from '../../runtime/errors.ts';
+import { publishOnly } from '../../runtime/steps/publish.ts';
 import { confirmedPublisher, type ConfirmedPublish } from './confirm.ts';
 import { amqpConnection, redactUrl } from './connection.ts';
 import { publishOptions } from './properties.ts';
@@ -77,10 +78,7 @@ export const amqpEndpoint: EndpointDef<AmqpEndpointConfig> = {
           await publish(exchange, m.key, payload, { ...publishOptions(m.headers, m.contentType, messageId, m.correlationId), messageId }, signal);
         },
       },
-      prepare(_call, cat) {
-        cat.problem('FLOW_SCHEMA', `${name} is an amqp endpoint: send to it with a publish step, not call`, 'call');
-        return () => Promise.reject(new WeftError('INTERNAL', 'unreachable'));
-      },
+      prepare: (_call, cat) => publishOnly(name, 'amqp', cat),
       start: () => connection.open(),
       stop: () => connection.close(),
       health: () => (publish ? { ok: true } : { ok: false, detail: lastProblem ?? 'broker not connected' }),

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Endpoint, EndpointDef } from '../../runtime/contract.ts';
 import { createCodec, FORMATS, type Format } from '../../runtime/codecs/formats.ts';
 import { WeftError } from '../../runtime/errors.ts';
+import { publishOnly } from '../../runtime/steps/publish.ts';
 import { natsLink } from './connection.ts';
 
 interface NatsEndpointConfig {
@@ -56,10 +57,7 @@ export const natsEndpoint: EndpointDef<NatsEndpointConfig> = {
           }
         },
       },
-      prepare(_call, cat) {
-        cat.problem('FLOW_SCHEMA', `${name} is a nats endpoint: send to it with a publish step, not call`, 'call');
-        return () => Promise.reject(new WeftError('INTERNAL', 'unreachable'));
-      },
+      prepare: (_call, cat) => publishOnly(name, 'nats', cat),
       async start() {
         link.open(async () => {});
       },

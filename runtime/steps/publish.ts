@@ -1,4 +1,5 @@
-import type { Publisher, StepDef } from '../contract.ts';
+import type { CompileContext, PreparedCall, Publisher, StepDef } from '../contract.ts';
+import { WeftError } from '../errors.ts';
 import type { Expression } from '../expr/expression.ts';
 import type { Template } from '../expr/template.ts';
 import { ref } from '../flow/schema-parts.ts';
@@ -53,3 +54,9 @@ export const publishStep: StepDef<{ publish: PublishConfig }> = {
     };
   },
 };
+
+/** What broker endpoints answer to a `call`: a load problem pointing the user at `publish`. */
+export function publishOnly(name: string, kind: string, at: CompileContext): PreparedCall {
+  at.problem('FLOW_SCHEMA', `${name} is an ${kind} endpoint: send to it with a publish step, not call`, 'call');
+  return () => Promise.reject(new WeftError('INTERNAL', `${name} cannot be called`));
+}
