@@ -35,9 +35,10 @@ describe('amqp trigger and publish', { skip }, () => {
   let broker: Broker;
   before(async () => (broker = await openBroker()));
   after(() => broker.close());
+  const threeQueues = () => Promise.all([broker.queue('in'), broker.queue('out'), broker.queue('dead')]);
 
   it('consumes, transforms and publishes with confirms; headers and routing key reach the flow', async () => {
-    const [input, output, dead] = [await broker.queue('in'), await broker.queue('out'), await broker.queue('dead')];
+    const [input, output, dead] = await threeQueues();
     const flow = await startTestFlow(relayFlow(input, output, dead));
     try {
       const out = await broker.collect(output);
@@ -58,7 +59,7 @@ describe('amqp trigger and publish', { skip }, () => {
   });
 
   it('retries a failing message, then dead-letters it with code, message, step and attempts', async () => {
-    const [input, output, dead] = [await broker.queue('in'), await broker.queue('out'), await broker.queue('dead')];
+    const [input, output, dead] = await threeQueues();
     const poisonStep = `  - choice:
       - when: body.poison
         steps:
@@ -86,7 +87,7 @@ describe('amqp trigger and publish', { skip }, () => {
   });
 
   it('dead-letters undecodable bodies and unknown content types at once', async () => {
-    const [input, output, dead] = [await broker.queue('in'), await broker.queue('out'), await broker.queue('dead')];
+    const [input, output, dead] = await threeQueues();
     const flow = await startTestFlow(relayFlow(input, output, dead, '    maxBody: 1kb'));
     try {
       const dl = await broker.collect(dead);
@@ -118,7 +119,7 @@ describe('amqp trigger and publish', { skip }, () => {
   });
 
   it('keeps queue order with concurrency 1', async () => {
-    const [input, output, dead] = [await broker.queue('in'), await broker.queue('out'), await broker.queue('dead')];
+    const [input, output, dead] = await threeQueues();
     const flow = await startTestFlow(relayFlow(input, output, dead, '    concurrency: 1\n    prefetch: 50'));
     try {
       const out = await broker.collect(output);
@@ -131,7 +132,7 @@ describe('amqp trigger and publish', { skip }, () => {
   });
 
   it('declares an exchange, binds the queue and exposes the routing key', async () => {
-    const [input, output, dead] = [await broker.queue('in'), await broker.queue('out'), await broker.queue('dead')];
+    const [input, output, dead] = await threeQueues();
     const exchange = `${input}.x`;
     const flow = await startTestFlow(relayFlow(input, output, dead, `    exchange: { name: ${exchange}, type: topic, keys: [orders.*] }`));
     try {
