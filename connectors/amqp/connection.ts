@@ -7,6 +7,7 @@
  */
 import amqp from 'amqplib';
 import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
+import { settleWithin } from '../../runtime/engine/startup.ts';
 import type { Logger } from '../../runtime/log.ts';
 
 export interface AmqpConnection {
@@ -57,6 +58,7 @@ export function amqpConnection(options: ConnectionOptions): AmqpConnection {
         log.warn({ amqp: options.name, attempt, delayMs: delay, reason: error.message }, 'amqp broker unreachable; retrying');
       });
       conn.on('error', (err: Error) => log.warn({ amqp: options.name, reason: err.message }, 'amqp connection error'));
+      await settleWithin(conn.waitForConnect());
     },
     async close() {
       connected = false;

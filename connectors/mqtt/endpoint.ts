@@ -8,6 +8,7 @@ import { createCodec, FORMATS, type Format } from '../../runtime/codecs/formats.
 import { WeftError } from '../../runtime/errors.ts';
 import { publishOnly } from '../../runtime/steps/publish.ts';
 import { mqttClient } from './client.ts';
+import { settleWithin } from '../../runtime/engine/startup.ts';
 
 interface MqttEndpointConfig {
   url: string;
@@ -53,7 +54,9 @@ export const mqttEndpoint: EndpointDef<MqttEndpointConfig> = {
       },
       prepare: (_call, cat) => publishOnly(name, 'mqtt', cat),
       async start() {
-        client = mqttClient(config.url, { clientId: `weft-${at.flow.name}-${name}-${process.pid}`, clean: true }, at.log, name);
+        const c = mqttClient(config.url, { clientId: `weft-${at.flow.name}-${name}-${process.pid}`, clean: true }, at.log, name);
+        client = c;
+        await settleWithin(new Promise((resolve) => c.once('connect', resolve)));
       },
       async stop() {
         await client?.endAsync();

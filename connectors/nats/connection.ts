@@ -4,12 +4,13 @@
  * fatal: the first connection is retried in the background while the flow reports not ready.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { settleWithin } from '../../runtime/engine/startup.ts';
 import type { Logger } from '../../runtime/log.ts';
 
 export interface NatsLink {
   readonly connected: boolean;
-  /** Connects in the background; `ready` runs after the first connection. */
-  open(ready: (nc: NatsConnection) => Promise<void>): void;
+  /** Connects in the background; `ready` runs after the first connection. Resolves once connected (or after a short grace). */
+  open(ready: (nc: NatsConnection) => Promise<void>): Promise<void>;
   close(): Promise<void>;
   readonly connection: NatsConnection | undefined;
 }
@@ -27,6 +28,8 @@ export function natsLink(url: string, name: string, log: Logger): NatsLink {
       return nc;
     },
     open(ready) {
+      let connectedOnce: () => void = () => {};
+      const first = new Promise<void>((resolve) => (connectedOnce = resolve));
       void (async () => {
         try {
           nc = await connect({ servers, name, waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
@@ -36,6 +39,7 @@ export function natsLink(url: string, name: string, log: Logger): NatsLink {
         }
         if (closed) return void nc.close();
         connected = true;
+        connectedOnce();
         log.info({ nats: name }, 'nats connected');
         void (async () => {
           for await (const s of nc.status()) {
@@ -54,6 +58,7 @@ export function natsLink(url: string, name: string, log: Logger): NatsLink {
           log.error({ nats: name, reason: (err as Error).message }, 'nats set-up failed');
         }
       })();
+      return settleWithin(first);
     },
     async close() {
       closed = true;

@@ -58,9 +58,7 @@ export const natsEndpoint: EndpointDef<NatsEndpointConfig> = {
         },
       },
       prepare: (_call, cat) => publishOnly(name, 'nats', cat),
-      async start() {
-        link.open(async () => {});
-      },
+      start: () => link.open(async () => {}),
       stop: () => link.close(),
       health: () => (link.connected ? { ok: true } : { ok: false, detail: 'server not connected' }),
     } satisfies Endpoint;

@@ -104,9 +104,7 @@ export const natsTrigger: TriggerDef<NatsTriggerConfig> = {
     return {
       describe: `nats stream ${config.stream} subject ${config.subject} (durable ${durable})`,
       address: () => config.url,
-      async start() {
-        link.open(consume);
-      },
+      start: () => link.open(consume),
       async stop(deadline) {
         messages?.stop();
         for (const m of limiter.drainWaiting()) {
