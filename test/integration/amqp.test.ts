@@ -118,6 +118,32 @@ describe('amqp trigger and publish', { skip }, () => {
     }
   });
 
+  it('a dead-letter exchange that does not exist: not ready, named in /readyz, and the message stays on the queue', async () => {
+    const input = await broker.queue('in');
+    const yaml = `
+weft: 1
+name: missing-dlx
+trigger:
+  amqp: { url: "${AMQP_URL}", queue: ${input}, retryDelay: 20ms, deadLetter: { to: dlx, key: dead } }
+endpoints:
+  dlx:
+    amqp: { url: "${AMQP_URL}", exchange: no-such-exchange-${input} }
+`;
+    const flow = await startTestFlow(yaml);
+    try {
+      const res = await fetch(`${flow.adminUrl}/readyz`);
+      assert.equal(res.status, 503);
+      const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+      assert.match(body.checks.dlx.detail ?? '', /exchange 'no-such-exchange-.*' cannot be used: .*NOT_FOUND/);
+      await broker.send(input, 'not json', { contentType: 'application/json' });
+      await eventually(async () => (await broker.ch.checkQueue(`${input}.retry`)).messageCount + (await broker.ch.checkQueue(input)).messageCount >= 1, 'the message is kept for retry');
+    } finally {
+      await flow.stop();
+    }
+    const kept = (await broker.ch.checkQueue(input)).messageCount + (await broker.ch.checkQueue(`${input}.retry`)).messageCount;
+    assert.equal(kept, 1, 'an undeliverable dead letter is never dropped');
+  });
+
   it('keeps queue order with concurrency 1', async () => {
     const [input, output, dead] = await threeQueues();
     const flow = await startTestFlow(relayFlow(input, output, dead, '    concurrency: 1\n    prefetch: 50'));
