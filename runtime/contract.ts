@@ -96,6 +96,30 @@ export interface Endpoint extends Lifecycle {
    * Retry policies retry only idempotent calls unless told otherwise; absent means no.
    */
   idempotent?(call: CallConfig): boolean;
+  /** Present on broker endpoints (amqp, mqtt, nats): what `publish` and dead letters send to. */
+  readonly publisher?: Publisher;
+}
+
+/** One message handed to a broker: already encoded, key and headers already rendered. */
+export interface OutboundMessage {
+  /** Routing key (AMQP), topic (MQTT) or subject (NATS). */
+  key: string;
+  payload: string | Uint8Array;
+  contentType: string | undefined;
+  headers: Record<string, string>;
+  /** Correlates the message with the exchange that sent it (the request or message id). */
+  correlationId?: string;
+}
+
+/**
+ * The sending half of a broker endpoint. `send` resolves only once the broker has taken
+ * responsibility for the message (publisher confirm, PUBACK, JetStream ack), so a flow that
+ * acknowledges its input after a publish never loses the output.
+ */
+export interface Publisher {
+  /** Codec of message bodies a `publish` step encodes (the endpoint's `format`). */
+  readonly codec: Codec;
+  send(message: OutboundMessage, signal: AbortSignal | undefined): Promise<void>;
 }
 
 export interface EndpointDef<C = Record<string, unknown>> extends Spec {
@@ -155,6 +179,8 @@ export interface FlowInfo {
  */
 export interface CompileContext {
   readonly flow: FlowInfo;
+  /** The flow's logger, for components that log outside a message (connection state). */
+  readonly log: Logger;
   /** Path of this component in the flow, e.g. `steps[2]`; becomes `error.step`. */
   readonly path: string;
   /** A context for a child: `at.child('steps', 0)`. */

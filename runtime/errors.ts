@@ -50,6 +50,9 @@ export const ERROR_CODES = {
   SOAP_FAULT: { status: 502, retryable: false, title: 'SOAP service answered a fault' },
   CIRCUIT_OPEN: { status: 503, retryable: false, title: 'Circuit breaker is open' },
   BULKHEAD_FULL: { status: 503, retryable: false, title: 'Too many calls in flight to the endpoint' },
+  // Publishing to brokers.
+  UNROUTABLE: { status: 502, retryable: false, title: 'Broker could not route the message to any queue' },
+  PUBLISH_REJECTED: { status: 502, retryable: true, title: 'Broker refused to take the message' },
   // The runtime.
   ABORTED: { status: 503, retryable: false, title: 'Work was cancelled' },
   SHUTTING_DOWN: { status: 503, retryable: true, title: 'Process is shutting down' },

@@ -12,6 +12,9 @@ export const FORMATS = ['json', 'xml', 'text', 'protobuf', 'thrift'] as const;
 export type Format = (typeof FORMATS)[number];
 /** Formats whose codec needs a message or struct type (the wire does not describe itself). */
 export const TYPED_FORMATS: readonly Format[] = ['protobuf', 'thrift'];
+/** Formats that describe themselves: usable wherever no type is configured. */
+export const UNTYPED_FORMATS = ['json', 'xml', 'text'] as const;
+export type UntypedFormat = (typeof UNTYPED_FORMATS)[number];
 
 export interface FormatOptions {
   xml?: XmlOptions;
@@ -34,6 +37,11 @@ export function createCodec(format: Format, options: FormatOptions = {}): Codec 
     case 'thrift':
       return options.thrift;
   }
+}
+
+/** The codec of a self-describing format: always there. */
+export function createUntypedCodec(format: UntypedFormat, options: FormatOptions = {}): Codec {
+  return createCodec(format, options)!;
 }
 
 /** Every format that has a codec with these options. */

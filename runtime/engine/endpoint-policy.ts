@@ -16,7 +16,7 @@ import { parseDuration } from '../units.ts';
 import { Bulkhead, concurrencySchema, withBulkhead, type ConcurrencyConfig } from './policies/bulkhead.ts';
 import { CircuitBreaker, circuitBreakerSchema, withCircuitBreaker, type CircuitBreakerConfig } from './policies/circuit-breaker.ts';
 import { retrySchema, withRetry, type RetryConfig } from './policies/retry.ts';
-import { withTimeout } from './policies/timeout.ts';
+import { withTimeLimit, withTimeout, type Operation } from './policies/timeout.ts';
 
 /** Options every endpoint takes beside its kind key. */
 export const ENDPOINT_COMMON = {
@@ -45,9 +45,11 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint
   const policies = (): PolicyHealth | undefined =>
     breaker || bulkhead ? { circuit: breaker?.snapshot(), bulkhead: bulkhead?.snapshot() } : undefined;
 
+  const publisher = endpoint.publisher;
   return {
     name,
     kind: endpoint.kind,
+    publisher: publisher && { codec: publisher.codec, send: tagged(withTimeLimit((m, signal) => publisher.send(m, signal), timeoutMs, name), name) },
     start: () => endpoint.start(),
     stop: (deadline) => endpoint.stop(deadline),
     health() {
@@ -66,7 +68,7 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint
   };
 }
 
-function tagged(call: PreparedCall, name: string): PreparedCall {
+function tagged<A, R>(call: Operation<A, R>, name: string): Operation<A, R> {
   return async function withEndpointName(ex, signal) {
     try {
       return await call(ex, signal);

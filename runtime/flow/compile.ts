@@ -47,6 +47,7 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
     const here = (key: string | number | undefined): PathSegment[] => (key === undefined ? [...segments] : [...segments, key]);
     const ctx: CompileContext = {
       flow: info,
+      log: services.log,
       path: formatPath(segments),
       get schemas() {
         return schemas;

@@ -1,4 +1,7 @@
-/** Runs the real CLI as a child process (the way users and containers run it). */
+/**
+ * Runs the real CLI as a child process (the way users and containers run it), so tests can
+ * read its log lines and send it SIGTERM or SIGKILL.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,9 +13,10 @@ export interface WeftProcess {
   /** Parsed JSON log lines seen so far. */
   logs: Record<string, unknown>[];
   stderr: () => string;
-  /** Resolves with the `ready` log line (url, admin, readyMs). */
+  /** Resolves with the `ready` log line (url, admin, readyMs); rejects if the process exits first. */
   ready: Promise<Record<string, unknown>>;
-  exited: Promise<number | null>;
+  /** Resolves with the exit code, or the signal name when a signal ended it. */
+  exited: Promise<number | string>;
 }
 
 export function spawnWeft(args: string[], env: Record<string, string> = {}): WeftProcess {
@@ -36,11 +40,26 @@ export function spawnWeft(args: string[], env: Record<string, string> = {}): Wef
       logs.push({ text: line });
     }
   });
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      onFail(new Error(`weft exited with ${code} before ready: ${err}`));
-      resolve(code);
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      onFail(new Error(`weft exited with ${code ?? signal} before ready: ${err}`));
+      resolve(code ?? signal ?? -1);
     }),
   );
   return { child, logs, stderr: () => err, ready, exited };
+}
+
+export interface FlowProcess {
+  child: ChildProcess;
+  adminUrl: string;
+  /** Every JSON log line so far. */
+  lines: Record<string, unknown>[];
+  exited: Promise<number | string>;
+}
+
+/** `weft run FILE` on port 0 (traffic and admin); resolves once it logged `ready`. */
+export async function spawnFlow(file: string, env: Record<string, string> = {}): Promise<FlowProcess> {
+  const p = spawnWeft(['run', file], { PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env });
+  const ready = await p.ready;
+  return { child: p.child, adminUrl: ready.admin as string, lines: p.logs, exited: p.exited };
 }

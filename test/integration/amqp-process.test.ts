@@ -1,0 +1,163 @@
+/**
+ * What a user of a queue flow relies on, tested on real `weft run` processes and the real
+ * RabbitMQ: SIGKILL mid-work loses nothing, SIGTERM finishes and acks what is in flight,
+ * replicas share a queue, and a broker connection that drops mid-stream loses nothing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AMQP_PORT, AMQP_URL, jsonBody, openBroker, type Broker } from '../support/amqp.ts';
+import { startTestFlow, writeFlow } from '../support/flow.ts';
+import { spawnFlow } from '../support/process.ts';
+import { eventually, ready, serviceSkip } from '../support/services.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { json, startUpstream, type Upstream } from '../support/upstream.ts';
+
+const skip = await serviceSkip('RabbitMQ', AMQP_PORT);
+
+/** consume -> call a backend (slow when told) -> publish; the worker's name goes in a header. */
+function workFlow(url: string, input: string, output: string, concurrency: number): string {
+  return `
+weft: 1
+name: worker
+trigger:
+  amqp:
+    url: ${url}
+    queue: ${input}
+    concurrency: ${concurrency}
+    prefetch: 10
+    retryDelay: 50ms
+    deadLetter: { to: rabbit, key: ${input}.dead }
+endpoints:
+  rabbit:
+    amqp: { url: "${url}" }
+  backend:
+    http: { url: "\${env.BACKEND_URL}" }
+steps:
+  - call: backend
+    method: POST
+    path: /work
+    as: result
+  - publish: { to: rabbit, key: ${output}, body: '{ "id": body.id, "by": vars.result.by }', headers: { x-worker: "\${env.WORKER}" } }
+`;
+}
+
+/** A backend that takes `delayMs` per request, or holds every request until released. */
+async function backend(delayMs: number, hold = false) {
+  const held: (() => void)[] = [];
+  const upstream: Upstream = await startUpstream(async (_req, res) => {
+    if (hold) await new Promise<void>((r) => held.push(r));
+    else await new Promise((r) => setTimeout(r, delayMs));
+    json(res, 200, { by: 'backend' });
+  });
+  return { upstream, held, release: () => held.splice(0).forEach((r) => r()) };
+}
+
+const ids = (n: number) => [...Array(n).keys()];
+
+describe('amqp flows as processes', { skip }, () => {
+  let broker: Broker;
+  before(async () => (broker = await openBroker()));
+  after(() => broker.close());
+
+  it('SIGKILL while working loses nothing: the next process gets every unfinished message', async (t) => {
+    const [input, output] = [await broker.queue('kill-in'), await broker.queue('kill-out')];
+    const { upstream } = await backend(10);
+    const file = writeFlow(workFlow(AMQP_URL, input, output, 4));
+    const out = await broker.collect(output);
+    try {
+      const N = 200;
+      for (const id of ids(N)) await broker.send(input, { id });
+      const first = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'first' });
+      await eventually(() => out.length >= 20, 'the first process is working');
+      first.child.kill('SIGKILL');
+      assert.equal(await first.exited, 'SIGKILL');
+      const doneBefore = out.length;
+      assert.ok(doneBefore < N, 'killed mid-stream');
+      const second = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'second' });
+      try {
+        await eventually(() => new Set(out.map((m) => jsonBody(m).id)).size === N, `all ${N} messages processed`);
+      } finally {
+        second.child.kill('SIGTERM');
+        assert.equal(await second.exited, 0);
+      }
+      const seen = out.map((m) => jsonBody(m).id as number);
+      assert.deepEqual([...new Set(seen)].sort((a, b) => a - b), ids(N), 'none missing');
+      const duplicates = seen.length - N;
+      t.diagnostic(`SIGKILL after ${doneBefore} of ${N}: ${duplicates} duplicates (at-least-once; at most the in-flight ones)`);
+      assert.ok(duplicates <= 10, `duplicates ${duplicates} are bounded by the prefetch window`);
+      assert.equal((await broker.ch.checkQueue(input)).messageCount, 0);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('SIGTERM finishes and acknowledges what is in flight, returns the rest, and exits 0', async () => {
+    const [input, output] = [await broker.queue('term-in'), await broker.queue('term-out')];
+    const b = await backend(0, true);
+    const file = writeFlow(workFlow(AMQP_URL, input, output, 3));
+    const out = await broker.collect(output);
+    try {
+      for (const id of ids(10)) await broker.send(input, { id });
+      const proc = await spawnFlow(file, { BACKEND_URL: b.upstream.url, WORKER: 'w' });
+      await eventually(() => b.held.length === 3, 'three messages in flight');
+      proc.child.kill('SIGTERM');
+      await eventually(() => proc.lines.some((l) => l.msg === 'draining'), 'the process drains');
+      b.release();
+      assert.equal(await proc.exited, 0);
+      await eventually(() => out.length === 3, 'the three in-flight messages published');
+      assert.deepEqual(out.map((m) => jsonBody(m).id).sort(), [0, 1, 2]);
+      assert.equal((await broker.ch.checkQueue(input)).messageCount, 7, 'the seven not started are back on the queue, unacked');
+    } finally {
+      await b.upstream.close();
+    }
+  });
+
+  it('two processes on one queue share the work (competing consumers)', async () => {
+    const [input, output] = [await broker.queue('share-in'), await broker.queue('share-out')];
+    const { upstream } = await backend(5);
+    const file = writeFlow(workFlow(AMQP_URL, input, output, 2));
+    const out = await broker.collect(output);
+    const a = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'a' });
+    const b = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'b' });
+    try {
+      await ready(a.adminUrl);
+      await ready(b.adminUrl);
+      for (const id of ids(100)) await broker.send(input, { id });
+      await eventually(() => out.length >= 100, '100 messages processed');
+      const by = (w: string) => out.filter((m) => m.properties.headers?.['x-worker'] === w).length;
+      assert.ok(by('a') > 0 && by('b') > 0, `both worked: a=${by('a')} b=${by('b')}`);
+      assert.deepEqual([...new Set(out.map((m) => jsonBody(m).id))].sort((x, y) => x - y), ids(100));
+    } finally {
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+      assert.equal(await a.exited, 0);
+      assert.equal(await b.exited, 0);
+      await upstream.close();
+    }
+  });
+
+  it('a broker connection lost mid-stream: not ready while down, reconnects, loses nothing', async () => {
+    const [input, output] = [await broker.queue('cut-in'), await broker.queue('cut-out')];
+    const { upstream } = await backend(5);
+    const proxy = await startTcpProxy(AMQP_PORT);
+    const url = `amqp://guest:guest@127.0.0.1:${proxy.port}`;
+    const flow = await startTestFlow(workFlow(url, input, output, 2), { env: { BACKEND_URL: upstream.url, WORKER: 'x' } });
+    const out = await broker.collect(output);
+    try {
+      await ready(flow.adminUrl);
+      const N = 100;
+      for (const id of ids(N)) await broker.send(input, { id });
+      await eventually(() => out.length >= 10, 'work under way');
+      proxy.cut();
+      await eventually(async () => (await fetch(`${flow.adminUrl}/readyz`)).status === 503, 'not ready while the broker is away');
+      proxy.restore();
+      await ready(flow.adminUrl);
+      await eventually(() => new Set(out.map((m) => jsonBody(m).id)).size === N, `all ${N} processed after reconnecting`);
+      assert.equal((await broker.ch.checkQueue(input)).messageCount, 0);
+    } finally {
+      await flow.stop();
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+});
