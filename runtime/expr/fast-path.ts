@@ -40,6 +40,8 @@ export interface AstNode {
   readonly condition?: AstNode;
   readonly then?: AstNode;
   readonly else?: AstNode;
+  readonly procedure?: AstNode;
+  readonly arguments?: readonly AstNode[];
 }
 
 /** The keys of the evaluation context; see contextForJsonata for why they are special. */
@@ -260,6 +262,9 @@ export function compileFast(node: AstNode): FastFn | undefined {
       return compileUnary(node);
     case 'condition':
       return plainNode(node, 'condition', 'then', 'else') ? compileCondition(node) : undefined;
+    case 'function':
+      // The parser leaves an empty `name` on every call node.
+      return plainNode(node, 'procedure', 'arguments', 'name') && (node as { name?: unknown }).name === undefined ? compileCall(node) : undefined;
     case 'block':
       return plainNode(node, 'expressions') ? compileBlock(node.expressions ?? []) : undefined;
     default:
@@ -467,5 +472,57 @@ function compileBlock(items: readonly AstNode[]): FastFn | undefined {
       if (v === DEFER) return DEFER;
     }
     return v;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Built-in functions: the one-argument string and existence functions flows use on the hot path.
+
+/** JSONata's number() accepts JSON number syntax in strings (other forms defer). */
+const JSON_NUMBER = /^-?(0|([1-9][0-9]*))(\.[0-9]+)?([Ee][-+]?[0-9]+)?$/;
+
+/**
+ * Each mirrors the JSONata function of the same name for an argument it is sure of, and DEFERs
+ * for anything else (where JSONata's signature check would coerce or raise T0410/D3030).
+ */
+const FUNCTIONS: Record<string, (v: unknown) => unknown> = {
+  length: (v) => (v === undefined ? undefined : typeof v === 'string' ? codePoints(v) : DEFER),
+  uppercase: (v) => (v === undefined ? undefined : typeof v === 'string' ? v.toUpperCase() : DEFER),
+  lowercase: (v) => (v === undefined ? undefined : typeof v === 'string' ? v.toLowerCase() : DEFER),
+  exists: (v) => (isJsonataFunction(v) ? DEFER : v !== undefined),
+  not: (v) => {
+    if (v === undefined) return undefined;
+    if (isJsonataFunction(v)) return DEFER;
+    const b = toBoolean(v);
+    return b === DEFER ? DEFER : !b;
+  },
+  boolean: (v) => toBoolean(v),
+  string: (v) => (v === undefined ? undefined : typeof v === 'object' && v !== null ? DEFER : scalarText(v)),
+  number: (v) => {
+    if (v === undefined) return undefined;
+    if (typeof v === 'number') return Number.isFinite(v) ? v : DEFER;
+    return typeof v === 'string' && JSON_NUMBER.test(v) && Number.isFinite(Number(v)) ? Number(v) : DEFER;
+  },
+  count: (v) => (v === undefined ? 0 : Array.isArray(v) && (v as { sequence?: unknown }).sequence !== true ? v.length : DEFER),
+};
+
+/** JSONata's stringToArray: a string's length counts code points, not UTF-16 units. */
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** `$name(arg)` with one argument, for the functions above; anything else goes to JSONata. */
+function compileCall(node: AstNode): FastFn | undefined {
+  const proc = node.procedure;
+  const args = node.arguments ?? [];
+  if (!proc || proc.type !== 'variable' || !plainNode(proc) || typeof proc.value !== 'string' || args.length !== 1) return undefined;
+  const fn = Object.prototype.hasOwnProperty.call(FUNCTIONS, proc.value) ? FUNCTIONS[proc.value] : undefined;
+  const arg = compileFast(args[0] as AstNode);
+  if (!fn || !arg) return undefined;
+  return (r) => {
+    const v = arg(r);
+    return v === DEFER ? DEFER : fn(v);
   };
 }

@@ -40,13 +40,18 @@ const FAST: readonly string[] = [
   'body.b ? {"v": body.b} : [body.a]', '[1 / 0] ? 1 : 2',
   // blocks
   '(body.a)', '(body.a; body.b)', '()',
+  // one-argument built-in functions
+  '$uppercase(body.a)', '$lowercase(body.b)', '$length(body.a)', '$length(body.missing)', '$exists(body.a)',
+  '$exists(body.missing)', '$not(body.a)', '$boolean(body.b)', '$string(body.a)', '$string(body.a / 3)',
+  '$number(body.a)', '$number(body.b)', '$count(body.a)', '$count(body.missing)', '$length(params.customer) > 3',
+  '{"n": $count(body.a), "s": $string(body.b)}', '$exists(body.a.b) and $not(body.b)', 'body.a ?? "d"',
 ];
 
 /** Expressions outside the subset: fast === false, JSONata evaluates, results still normalised. */
 const SLOW: readonly string[] = [
-  '$uppercase(body.a)', '$string(body.a)', 'body.a[0]', 'body.a[b > 1]', '$count(body.a)', 'body.*', '**.c',
-  'body.a in [1, 2]', '$', '$x', 'body.a ?? "d"', 'body.{"k": a}', 'body.a[]', '$sum(body.a)', '{body.a: 1}',
-  '{"a": 1, "a": 2}', '{"__proto__": body.a}', 'body.(a & b)', '$exists(body.a)', '[1..3]', 'body.a ~> $type()',
+  '$uppercase()', '$string(body.a, true)', 'body.a[0]', 'body.a[b > 1]', '$substring(body.a, 1)', 'body.*', '**.c',
+  'body.a in [1, 2]', '$', '$x', 'body.{"k": a}', 'body.a[]', '$sum(body.a)', '{body.a: 1}',
+  '{"a": 1, "a": 2}', '{"__proto__": body.a}', 'body.(a & b)', '$x(body.a)', '[1..3]', 'body.a ~> $type()',
 ];
 
 const BODIES: readonly unknown[] = [

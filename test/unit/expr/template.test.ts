@@ -67,10 +67,10 @@ test('fast templates render synchronously; others return a Promise', async () =>
   assert.equal(typeof value, 'string');
   assert.equal(value, '/orders/A-1/lines/4');
 
-  const slow = compileTemplate('a${body.id}b${$lowercase(body.id)}c${body.qty}d');
+  const slow = compileTemplate('a${body.id}b${$substring(body.id, 1)}c${body.qty}d');
   const pending = slow.render(ctx);
   assert.ok(pending instanceof Promise);
-  assert.equal(await pending, 'aA-1ba-1c3d');
+  assert.equal(await pending, 'aA-1b-1c3d');
 
   // A fast expression that meets an array along its path needs JSONata for this input.
   const deferred = compileTemplate('${body.items.sku}').render(ctx);
