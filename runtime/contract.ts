@@ -117,6 +117,23 @@ export interface RuntimeServices {
   readonly inflight: InflightTracker;
   /** Aborted when the process starts to drain. */
   readonly draining: AbortSignal;
+  /** Where triggers and endpoint policies report what they did (Prometheus on the admin port). */
+  readonly metrics?: RuntimeMetrics;
+}
+
+export interface RuntimeMetrics {
+  readonly requests: RequestObserver;
+  readonly calls: CallObserver;
+}
+
+/** A trigger reports each answered request: its route template (never the raw path), method, status. */
+export interface RequestObserver {
+  observe(route: string, method: string, status: number, seconds: number): void;
+}
+
+/** Endpoint policies report each finished call; `code` is the error code, undefined on success. */
+export interface CallObserver {
+  observe(endpoint: string, kind: string, code: string | undefined, seconds: number): void;
 }
 
 export interface InflightTracker {

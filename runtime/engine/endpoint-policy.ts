@@ -4,7 +4,7 @@
  * interceptors). A connector only speaks its protocol; it never sees these options.
  */
 import { performance } from 'node:perf_hooks';
-import type { CallConfig, CompileContext, Endpoint, PreparedCall } from '../contract.ts';
+import type { CallConfig, CallObserver, CompileContext, Endpoint, PreparedCall } from '../contract.ts';
 import { WeftError } from '../errors.ts';
 import { ref } from '../flow/schema-parts.ts';
 import { parseDuration } from '../units.ts';
@@ -20,8 +20,11 @@ export interface PolicyConfig {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** Wraps an endpoint so that every call it prepares goes through the endpoint's policies. */
-export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint {
+/**
+ * Wraps an endpoint so that every call it prepares goes through the endpoint's policies.
+ * `observer` (the process metrics) sees every call from the outside, all policies included.
+ */
+export function withPolicies(endpoint: Endpoint, config: PolicyConfig, observer?: CallObserver): Endpoint {
   const timeoutMs = config.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(config.timeout);
   const name = endpoint.name;
   return {
@@ -31,7 +34,8 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint
     stop: (deadline) => endpoint.stop(deadline),
     health: () => endpoint.health(),
     prepare(call: CallConfig, at: CompileContext): PreparedCall {
-      return tagged(withTimeout(endpoint.prepare(call, at), timeoutMs, name), name);
+      const policed = tagged(withTimeout(endpoint.prepare(call, at), timeoutMs, name), name);
+      return observer ? measured(policed, name, endpoint.kind, observer) : policed;
     },
   };
 }
@@ -77,6 +81,21 @@ function tagged(call: PreparedCall, name: string): PreparedCall {
       const e = WeftError.from(err);
       e.endpoint ??= name;
       throw e;
+    }
+  };
+}
+
+/** Outermost wrapper: one observation per call as the step sees it (outcome, duration). */
+function measured(call: PreparedCall, name: string, kind: string, observer: CallObserver): PreparedCall {
+  return async function observed(ex, signal) {
+    const began = performance.now();
+    try {
+      const result = await call(ex, signal);
+      observer.observe(name, kind, undefined, (performance.now() - began) / 1000);
+      return result;
+    } catch (err) {
+      observer.observe(name, kind, WeftError.from(err).code, (performance.now() - began) / 1000);
+      throw err;
     }
   };
 }

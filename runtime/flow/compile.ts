@@ -119,7 +119,7 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
     const kind = Object.keys(config).find((k) => registry.endpoints.has(k))!;
     const ctx = context(['endpoints', name, kind]);
     const endpoint = registry.endpoints.get(kind)!.create(name, config[kind] as Record<string, unknown>, ctx);
-    endpoints.set(name, withPolicies(endpoint, config as PolicyConfig));
+    endpoints.set(name, withPolicies(endpoint, config as PolicyConfig, services.metrics?.calls));
   }
 
   const steps = compileSteps(doc.steps ?? [], ['steps']);
