@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * weft run | validate | schema. Thin: parses argv and calls the rest. Exit codes: 0 ok,
+ * weft run | validate | openapi | k8s | schema. Thin: parses argv and calls the rest. Exit codes: 0 ok,
  * 1 flow problems (printed as file:line:col CODE message), 2 usage.
  */
 import { writeFileSync } from 'node:fs';
@@ -8,12 +8,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { builtInRegistry } from './components.ts';
-import type { InflightTracker, RuntimeServices } from './contract.ts';
 import { startFlow } from './engine/lifecycle.ts';
 import { FlowLoadError, formatProblem } from './errors.ts';
-import { loadFlow } from './flow/load.ts';
+import { loadFlowOffline } from './flow/offline.ts';
+import { buildOpenApi } from './admin/openapi.ts';
+import type { CompiledFlow } from './flow/compile.ts';
 import { buildFlowSchema } from './flow/schema.ts';
-import { createLogger, silentLogger } from './log.ts';
+import { createLogger } from './log.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const SCHEMA_FILE = resolve(ROOT, 'docs/weft-flow.schema.json');
@@ -21,6 +22,7 @@ export const SCHEMA_FILE = resolve(ROOT, 'docs/weft-flow.schema.json');
 const USAGE = `Usage:
   weft run FLOW [--port N] [--admin-port N] [--host H]   serve one flow (env: PORT, ADMIN_PORT, HOST, LOG_LEVEL)
   weft validate FLOW...                                   check flow files; problems as file:line:col CODE message
+  weft openapi FLOW                                       print the OpenAPI 3.1 document of the flow's trigger
   weft schema [--write]                                   print the flow JSON Schema (--write: ${'docs/weft-flow.schema.json'})
 `;
 
@@ -73,12 +75,10 @@ async function run(args: string[]): Promise<void> {
 function validate(files: string[]): void {
   if (files.length === 0) fail(`weft validate takes one or more flow files\n${USAGE}`);
   const registry = builtInRegistry();
-  const inflight: InflightTracker = { enter() {}, leave() {}, count: 0 };
-  const services: RuntimeServices = { log: silentLogger(), port: 0, host: '127.0.0.1', inflight, draining: new AbortController().signal };
   let bad = 0;
   for (const file of files) {
     try {
-      loadFlow(file, { registry, services });
+      loadFlowOffline(file, { registry });
       process.stdout.write(`${file}: ok\n`);
     } catch (err) {
       bad++;
@@ -87,6 +87,24 @@ function validate(files: string[]): void {
     }
   }
   process.exitCode = bad > 0 ? 1 : 0;
+}
+
+/** Loads one flow for a generator; on problems prints them like `weft validate` and exits 1. */
+function loadOrExit(file: string | undefined, command: string, env?: Record<string, string | undefined>): CompiledFlow {
+  if (file === undefined) fail(`weft ${command} takes one flow file\n${USAGE}`);
+  try {
+    return loadFlowOffline(file, { env });
+  } catch (err) {
+    if (err instanceof FlowLoadError) fail(err.problems.map(formatProblem).join('\n'), 1);
+    fail(`${file}:1:1 INTERNAL ${(err as Error).message}`, 1);
+  }
+}
+
+function openapi(args: string[]): void {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) fail(`weft openapi takes one flow file\n${USAGE}`);
+  const flow = loadOrExit(positionals[0], 'openapi');
+  process.stdout.write(`${JSON.stringify(buildOpenApi(flow), null, 2)}\n`);
 }
 
 export function schemaText(): string {
@@ -112,6 +130,8 @@ async function main(argv: string[]): Promise<void> {
       return validate(rest);
     case 'schema':
       return schema(rest);
+    case 'openapi':
+      return openapi(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -102,6 +102,14 @@ export interface Trigger extends Lifecycle {
   readonly describe: string;
   /** Where the trigger listens once started (for tests and logs). */
   address(): string | undefined;
+  /** What the trigger exposes, for the flow's OpenAPI document; absent for non-HTTP triggers. */
+  describeApi?(): ApiDescription;
+}
+
+/** A trigger's part of the OpenAPI 3.1 document: its path items and the schemas they reference. */
+export interface ApiDescription {
+  paths: Record<string, JSONSchema>;
+  schemas: Record<string, JSONSchema>;
 }
 
 export interface TriggerDef<C = Record<string, unknown>> extends Spec {

@@ -21,6 +21,7 @@ import { compileSchemaFile } from '../../runtime/json-schema.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseDuration, parseSize } from '../../runtime/units.ts';
 import { hasBody, readBody } from './body.ts';
+import { describeRoute } from './openapi.ts';
 import { PROBLEM_TYPE, problemOf } from './problem.ts';
 import { xmlOptionsSchema } from './xml-options.ts';
 
@@ -85,8 +86,10 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     }
     const negotiate = createNegotiator(FORMATS);
     let check: ((value: unknown) => void) | undefined;
+    let schemaFile: string | undefined;
     if (config.schema !== undefined) {
       const file = at.file(config.schema, 'schema');
+      schemaFile = file;
       if (file) {
         try {
           check = compileSchemaFile(file);
@@ -170,6 +173,11 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     let server: Server | undefined;
     return {
       describe: `${method} ${config.path}`,
+      describeApi: () =>
+        describeRoute(
+          { method, path: config.path, accept, schemaFile, message: config.message, struct: config.struct, thriftProtocol: config.thrift?.protocol, codecs, timeout: budgetMs !== undefined },
+          at.flow.name,
+        ),
       address() {
         const a = server?.address() as AddressInfo | null | undefined;
         if (!a) return undefined;

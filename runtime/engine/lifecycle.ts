@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FlowInfo, Health, InflightTracker, RuntimeServices } from '../contract.ts';
 import { createFlowMetrics, type FlowMetrics } from '../admin/metrics.ts';
+import { buildOpenApi } from '../admin/openapi.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { builtInRegistry } from '../components.ts';
 import type { CompiledFlow } from '../flow/compile.ts';
@@ -78,7 +79,7 @@ export async function startFlow(file: string, options: StartOptions = {}): Promi
       const ok = started && !draining.signal.aborted && Object.values(checks).every((c) => c.ok);
       return { ok, checks };
     },
-  }, { metrics });
+  }, { metrics, openapi: buildOpenApi(flow) });
 
   for (const e of flow.endpoints) await e.start();
   await flow.trigger.start();
