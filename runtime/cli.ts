@@ -14,6 +14,7 @@ import { loadFlowOffline } from './flow/offline.ts';
 import { buildOpenApi } from './admin/openapi.ts';
 import type { CompiledFlow } from './flow/compile.ts';
 import { buildFlowSchema } from './flow/schema.ts';
+import { buildManifests, K8sError, manifestsYaml, type K8sOptions } from './k8s/manifests.ts';
 import { createLogger } from './log.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,6 +24,10 @@ const USAGE = `Usage:
   weft run FLOW [--port N] [--admin-port N] [--host H]   serve one flow (env: PORT, ADMIN_PORT, HOST, LOG_LEVEL)
   weft validate FLOW...                                   check flow files; problems as file:line:col CODE message
   weft openapi FLOW                                       print the OpenAPI 3.1 document of the flow's trigger
+  weft k8s FLOW --image IMAGE [--replicas N] [--min N] [--max N] [--cpu 100m] [--memory 256Mi]
+           [--cpu-target 70] [--namespace NS] [--env NAME=VALUE]...
+                                                          print Kubernetes manifests for the flow (ConfigMap,
+                                                          Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget)
   weft schema [--write]                                   print the flow JSON Schema (--write: ${'docs/weft-flow.schema.json'})
 `;
 
@@ -107,6 +112,62 @@ function openapi(args: string[]): void {
   process.stdout.write(`${JSON.stringify(buildOpenApi(flow), null, 2)}\n`);
 }
 
+function k8s(args: string[]): void {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      image: { type: 'string' },
+      replicas: { type: 'string' },
+      min: { type: 'string' },
+      max: { type: 'string' },
+      cpu: { type: 'string' },
+      memory: { type: 'string' },
+      'cpu-target': { type: 'string' },
+      namespace: { type: 'string' },
+      env: { type: 'string', multiple: true },
+    },
+  });
+  if (positionals.length !== 1) fail(`weft k8s takes one flow file\n${USAGE}`);
+  if (!values.image) fail(`weft k8s needs --image IMAGE (the Weft image the flow runs in)\n${USAGE}`);
+  const env: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) fail(`--env takes NAME=VALUE, got '${pair}'`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const count = (v: string | undefined, what: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) fail(`--${what} must be a whole number from 1 to 1000, got '${v}'`);
+    return n;
+  };
+  const options: K8sOptions = {
+    image: values.image,
+    replicas: count(values.replicas, 'replicas'),
+    min: count(values.min, 'min'),
+    max: count(values.max, 'max'),
+    cpuTarget: count(values['cpu-target'], 'cpu-target'),
+    cpu: quantity(values.cpu, 'cpu', /^\d+(\.\d+)?m?$/),
+    memory: quantity(values.memory, 'memory', /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/),
+    namespace: values.namespace,
+    env,
+  };
+  // The flow loads with the variables the pods will have, so ${env.X} problems show here.
+  const flow = loadOrExit(positionals[0], 'k8s', { ...process.env, ...env });
+  try {
+    process.stdout.write(manifestsYaml(buildManifests(flow, options)));
+  } catch (err) {
+    if (err instanceof K8sError) fail(`weft k8s: ${err.message}`, 1);
+    throw err;
+  }
+}
+
+function quantity(value: string | undefined, what: string, shape: RegExp): string | undefined {
+  if (value !== undefined && !shape.test(value)) fail(`--${what} must be a Kubernetes quantity (e.g. ${what === 'cpu' ? '250m or 1' : '256Mi'}), got '${value}'`);
+  return value;
+}
+
 export function schemaText(): string {
   return `${JSON.stringify(buildFlowSchema(builtInRegistry()), null, 2)}\n`;
 }
@@ -132,6 +193,8 @@ async function main(argv: string[]): Promise<void> {
       return schema(rest);
     case 'openapi':
       return openapi(rest);
+    case 'k8s':
+      return k8s(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -14,6 +14,9 @@ import { loadFlow } from '../flow/load.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { Registry } from '../registry.ts';
 
+/** How long in-flight messages may take after SIGTERM (k8s grace periods are derived from it). */
+export const DRAIN_TIMEOUT_MS = 25_000;
+
 export interface StartOptions {
   port?: number;
   adminPort?: number;
@@ -57,7 +60,7 @@ class Inflight implements InflightTracker {
 
 export async function startFlow(file: string, options: StartOptions = {}): Promise<RunningFlow> {
   const log = options.log ?? createLogger();
-  const drainTimeoutMs = options.drainTimeoutMs ?? 25_000;
+  const drainTimeoutMs = options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
   const inflight = new Inflight();
   const draining = new AbortController();
   const host = options.host ?? '0.0.0.0';

@@ -3,6 +3,8 @@
  * `weft openapi`, and valid against the OpenAPI 3.1 schema (@seriousme/openapi-schema-validator).
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
+
+type SpecData = Record<string, unknown>;
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -47,7 +49,7 @@ steps:
 
 async function validOpenApi31(doc: unknown): Promise<void> {
   const validator = new Validator();
-  const res = await validator.validate(doc as object);
+  const res = await validator.validate(doc as SpecData);
   assert.equal(validator.version, '3.1');
   assert.ok(res.valid, JSON.stringify(res.errors, null, 2));
 }
@@ -90,7 +92,7 @@ describe('OpenAPI document', () => {
     // The check is not vacuous: the same document with a response lacking its description fails.
     const broken = structuredClone(doc) as unknown as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     broken.paths['/orders/{customer}/lines/{line}'].post.responses['200'] = { content: {} };
-    assert.equal((await new Validator().validate(broken as object)).valid, false);
+    assert.equal((await new Validator().validate(broken as unknown as SpecData)).valid, false);
   });
 
   it('is what the route really does: the documented path answers, a body the schema rejects gets the documented 400 problem', async () => {
