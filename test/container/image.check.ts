@@ -9,12 +9,11 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { freePort } from '../support/process.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const HERE = import.meta.dirname;
@@ -43,14 +42,6 @@ const skip = missing ? `skipped: ${missing}` : false;
 async function sh(cmd: string, args: string[], options: { cwd?: string; timeout?: number } = {}): Promise<string> {
   const { stdout } = await exec(cmd, args, { env, cwd: options.cwd ?? ROOT, maxBuffer: 64 * 1024 * 1024, timeout: options.timeout ?? 600_000 });
   return stdout;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function build(tag: string, extra: string[] = []): Promise<void> {

@@ -14,19 +14,11 @@ import { parseAllDocuments } from 'yaml';
 import { DRAIN_TIMEOUT_MS } from '../../runtime/engine/lifecycle.ts';
 import { writeFlow } from '../support/flow.ts';
 import { unknownFieldProblems, validateSchemas } from '../support/k8s-check.ts';
-import { WEFT_BIN } from '../support/process.ts';
+import { runWeft, WEFT_BIN } from '../support/process.ts';
 
 const run = promisify(execFile);
 
-async function weft(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [WEFT_BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const weft = runWeft;
 
 // A flow that reads every kind of file: trigger schema, validate step schema, .proto with an
 // import from another folder, .thrift with an include.

@@ -3,8 +3,6 @@
  * `weft openapi`, and valid against the OpenAPI 3.1 schema (@seriousme/openapi-schema-validator).
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
-
-type SpecData = Record<string, unknown>;
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,6 +12,8 @@ import { startTestFlow, writeFlow, type TestFlow } from '../support/flow.ts';
 import { WEFT_BIN } from '../support/process.ts';
 
 const run = promisify(execFile);
+/** The validator's input type (its SpecData is not exported). */
+type SpecData = Record<string, unknown>;
 const FLOWS = join(import.meta.dirname, '../../flows');
 
 const FILES = {

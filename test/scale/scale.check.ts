@@ -12,13 +12,11 @@ import autocannon from 'autocannon';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { spawnWeft, type WeftProcess } from '../support/process.ts';
+import { freePort, spawnWeft, type WeftProcess } from '../support/process.ts';
 
 const FLOW = join(import.meta.dirname, '../../flows/hello.yaml');
 const RATE = 500; // requests per second, the whole load
@@ -34,14 +32,6 @@ function haproxyMissing(): string | undefined {
 }
 const missing = haproxyMissing();
 if (missing && process.env.WEFT_REQUIRE_SERVICES === '1') throw new Error(`scale test required but ${missing}`);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
