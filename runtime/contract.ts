@@ -140,6 +140,14 @@ export interface Trigger extends Lifecycle {
   readonly describe: string;
   /** Where the trigger listens once started (for tests and logs). */
   address(): string | undefined;
+  /** What the trigger exposes, for the flow's OpenAPI document; absent for non-HTTP triggers. */
+  describeApi?(): ApiDescription;
+}
+
+/** A trigger's part of the OpenAPI 3.1 document: its path items and the schemas they reference. */
+export interface ApiDescription {
+  paths: Record<string, JSONSchema>;
+  schemas: Record<string, JSONSchema>;
 }
 
 export interface TriggerDef<C = Record<string, unknown>> extends Spec {
@@ -155,6 +163,23 @@ export interface RuntimeServices {
   readonly inflight: InflightTracker;
   /** Aborted when the process starts to drain. */
   readonly draining: AbortSignal;
+  /** Where triggers and endpoint policies report what they did (Prometheus on the admin port). */
+  readonly metrics?: RuntimeMetrics;
+}
+
+export interface RuntimeMetrics {
+  readonly requests: RequestObserver;
+  readonly calls: CallObserver;
+}
+
+/** A trigger reports each answered request: its route template (never the raw path), method, status. */
+export interface RequestObserver {
+  observe(route: string, method: string, status: number, seconds: number): void;
+}
+
+/** Endpoint policies report each finished call; `code` is the error code, undefined on success. */
+export interface CallObserver {
+  observe(endpoint: string, kind: string, code: string | undefined, seconds: number): void;
 }
 
 export interface InflightTracker {

@@ -21,6 +21,7 @@ import { compileSchemaFile } from '../../runtime/json-schema.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseDuration, parseSize } from '../../runtime/units.ts';
 import { hasBody, readBody } from './body.ts';
+import { describeRoute } from './openapi.ts';
 import { PROBLEM_TYPE, problemOf } from './problem.ts';
 import { xmlOptionsSchema } from './xml-options.ts';
 
@@ -38,7 +39,10 @@ const DEFAULT_MAX_BODY = 1024 * 1024;
 const DEFAULT_REPLY: Reply = { status: 200, headers: undefined, useBody: true, body: undefined, format: undefined };
 const NO_BODY_STATUS = new Set([204, 205, 304]);
 
-type Env = { Bindings: HttpBindings };
+type Env = { Bindings: HttpBindings; Variables: { unmatched?: boolean } };
+
+/** The route label of requests that matched no route: one series, whatever paths were tried. */
+const UNMATCHED_ROUTE = '(unmatched)';
 
 export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
   name: 'http',
@@ -82,8 +86,10 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     }
     const negotiate = createNegotiator(FORMATS);
     let check: ((value: unknown) => void) | undefined;
+    let schemaFile: string | undefined;
     if (config.schema !== undefined) {
       const file = at.file(config.schema, 'schema');
+      schemaFile = file;
       if (file) {
         try {
           check = compileSchemaFile(file);
@@ -147,14 +153,31 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     };
 
     const app = new Hono<Env>();
+    const requests = services.metrics?.requests;
+    if (requests) {
+      app.use(async (c, next) => {
+        const began = performance.now();
+        await next();
+        const route = c.get('unmatched') ? UNMATCHED_ROUTE : config.path;
+        requests.observe(route, c.req.method, c.res.status, (performance.now() - began) / 1000);
+      });
+    }
     app.on(method, config.path, handle);
     app.all(config.path, (c) => respondError(c, new WeftError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${config.path}; use ${method}`), idOf(c)));
-    app.notFound((c) => respondError(c, new WeftError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), idOf(c)));
+    app.notFound((c) => {
+      c.set('unmatched', true);
+      return respondError(c, new WeftError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), idOf(c));
+    });
     app.onError((err, c) => respondError(c, err, idOf(c)));
 
     let server: Server | undefined;
     return {
       describe: `${method} ${config.path}`,
+      describeApi: () =>
+        describeRoute(
+          { method, path: config.path, accept, schemaFile, message: config.message, struct: config.struct, thriftProtocol: config.thrift?.protocol, codecs, timeout: budgetMs !== undefined },
+          at.flow.name,
+        ),
       address() {
         const a = server?.address() as AddressInfo | null | undefined;
         if (!a) return undefined;

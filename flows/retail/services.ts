@@ -107,8 +107,10 @@ export async function startService(name: ServiceName, port: number): Promise<{ u
       send(res, route((req.url ?? '/').split('?')[0].split('/').filter(Boolean).map(decodeURIComponent), body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  // HOST lets a container publish the service (docker-compose.yml); loopback otherwise.
+  const host = process.env.HOST ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return { url: `http://${host}:${(server.address() as AddressInfo).port}`, server };
 }
 
 function send(res: ServerResponse, [status, body]: Reply): void {

@@ -9,7 +9,8 @@
  * calls never count as upstream failures; the timeout bounds one try. A policy that is not
  * configured is not in the chain at all: it costs nothing.
  */
-import type { CallConfig, CompileContext, Endpoint, PolicyHealth, PreparedCall } from '../contract.ts';
+import { performance } from 'node:perf_hooks';
+import type { CallConfig, CallObserver, CompileContext, Endpoint, PolicyHealth, PreparedCall } from '../contract.ts';
 import { WeftError } from '../errors.ts';
 import { ref } from '../flow/schema-parts.ts';
 import { parseDuration } from '../units.ts';
@@ -35,8 +36,11 @@ export interface PolicyConfig {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** Wraps an endpoint so that every call it prepares goes through the endpoint's policies. */
-export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint {
+/**
+ * Wraps an endpoint so that every call it prepares goes through the endpoint's policies.
+ * `observer` (the process metrics) sees every call from the outside, all policies included.
+ */
+export function withPolicies(endpoint: Endpoint, config: PolicyConfig, observer?: CallObserver): Endpoint {
   const timeoutMs = config.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(config.timeout);
   const name = endpoint.name;
   // One breaker and one bulkhead per endpoint, shared by every call step that uses it.
@@ -63,7 +67,9 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig): Endpoint
       if (breaker) chain = withCircuitBreaker(chain, breaker, name);
       if (bulkhead) chain = withBulkhead(chain, bulkhead, name);
       if (config.retry) chain = withRetry(chain, config.retry, endpoint.idempotent?.(call) ?? false, name);
-      return tagged(chain, name);
+      const policed = tagged(chain, name);
+      // Outermost: one observation per call as the step sees it, retries included.
+      return observer ? measured(policed, name, endpoint.kind, observer) : policed;
     },
   };
 }
@@ -76,6 +82,21 @@ function tagged<A, R>(call: Operation<A, R>, name: string): Operation<A, R> {
       const e = WeftError.from(err);
       e.endpoint ??= name;
       throw e;
+    }
+  };
+}
+
+/** Outermost wrapper: one observation per call as the step sees it (outcome, duration). */
+function measured(call: PreparedCall, name: string, kind: string, observer: CallObserver): PreparedCall {
+  return async function observed(ex, signal) {
+    const began = performance.now();
+    try {
+      const result = await call(ex, signal);
+      observer.observe(name, kind, undefined, (performance.now() - began) / 1000);
+      return result;
+    } catch (err) {
+      observer.observe(name, kind, WeftError.from(err).code, (performance.now() - began) / 1000);
+      throw err;
     }
   };
 }

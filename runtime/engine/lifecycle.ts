@@ -5,12 +5,17 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FlowInfo, Health, InflightTracker, RuntimeServices } from '../contract.ts';
+import { createFlowMetrics, type FlowMetrics } from '../admin/metrics.ts';
+import { buildOpenApi } from '../admin/openapi.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { builtInRegistry } from '../components.ts';
 import type { CompiledFlow } from '../flow/compile.ts';
 import { loadFlow } from '../flow/load.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { Registry } from '../registry.ts';
+
+/** How long in-flight messages may take after SIGTERM (k8s grace periods are derived from it). */
+export const DRAIN_TIMEOUT_MS = 25_000;
 
 export interface StartOptions {
   port?: number;
@@ -29,6 +34,8 @@ export interface RunningFlow {
   readonly url: string | undefined;
   readonly adminUrl: string | undefined;
   readonly inflight: InflightTracker;
+  /** The process metrics served at the admin port's /metrics. */
+  readonly metrics: FlowMetrics | undefined;
   /** Graceful stop; resolves when everything is closed. */
   stop(): Promise<void>;
 }
@@ -53,14 +60,16 @@ class Inflight implements InflightTracker {
 
 export async function startFlow(file: string, options: StartOptions = {}): Promise<RunningFlow> {
   const log = options.log ?? createLogger();
-  const drainTimeoutMs = options.drainTimeoutMs ?? 25_000;
+  const drainTimeoutMs = options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
   const inflight = new Inflight();
   const draining = new AbortController();
   const host = options.host ?? '0.0.0.0';
   let flowLog = log;
+  let metrics: FlowMetrics | undefined;
   const services = (info: FlowInfo): RuntimeServices => {
     flowLog = log.child({ flow: info.name });
-    return { log: flowLog, port: options.port ?? 8080, host, inflight, draining: draining.signal };
+    metrics = createFlowMetrics(info.name, inflight);
+    return { log: flowLog, port: options.port ?? 8080, host, inflight, draining: draining.signal, metrics };
   };
   const flow = loadFlow(file, { registry: options.registry ?? builtInRegistry(), services, env: options.env });
 
@@ -73,7 +82,7 @@ export async function startFlow(file: string, options: StartOptions = {}): Promi
       const ok = started && !draining.signal.aborted && Object.values(checks).every((c) => c.ok);
       return { ok, checks };
     },
-  });
+  }, { metrics, openapi: buildOpenApi(flow) });
 
   for (const e of flow.endpoints) await e.start();
   await flow.trigger.start();
@@ -96,6 +105,7 @@ export async function startFlow(file: string, options: StartOptions = {}): Promi
     url: flow.trigger.address(),
     adminUrl: admin.address(),
     inflight,
+    metrics,
     stop() {
       stopping ??= (async () => {
         const began = performance.now();

@@ -33,6 +33,8 @@ export interface CompiledFlow {
   readonly trigger: Trigger;
   readonly endpoints: readonly Endpoint[];
   readonly pipeline: Pipeline;
+  /** Absolute paths of every file the flow read besides itself (schemas, IDL with imports). */
+  readonly files: readonly string[];
 }
 
 const NEVER: Expression = { source: '', fast: true, evaluate: () => undefined };
@@ -41,6 +43,7 @@ const EMPTY: Template = { source: '', constant: '', render: () => '' };
 export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowInfo, services: RuntimeServices): CompiledFlow {
   const doc = parsed.value as FlowDocument;
   const endpoints = new Map<string, Endpoint>();
+  const files = new Set<string>();
   let schemas = new SchemaSet();
 
   const context = (segments: readonly PathSegment[]): CompileContext => {
@@ -92,6 +95,7 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
         const absolute = resolve(info.dir, relative);
         try {
           accessSync(absolute, constants.R_OK);
+          files.add(absolute);
           return absolute;
         } catch {
           parsed.problem('FLOW_FILE', `cannot read file '${relative}' (resolved to ${absolute})`, here(key));
@@ -120,7 +124,7 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
     const kind = Object.keys(config).find((k) => registry.endpoints.has(k))!;
     const ctx = context(['endpoints', name, kind]);
     const endpoint = registry.endpoints.get(kind)!.create(name, config[kind] as Record<string, unknown>, ctx);
-    endpoints.set(name, withPolicies(endpoint, config as PolicyConfig));
+    endpoints.set(name, withPolicies(endpoint, config as PolicyConfig, services.metrics?.calls));
   }
 
   const steps = compileSteps(doc.steps ?? [], ['steps']);
@@ -132,7 +136,8 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
     .get(triggerKind)!
     .create(doc.trigger[triggerKind], context(['trigger', triggerKind]), pipeline, services);
 
-  return { info, doc, trigger, endpoints: [...endpoints.values()], pipeline };
+  for (const f of schemas.files) files.add(f);
+  return { info, doc, trigger, endpoints: [...endpoints.values()], pipeline, files: [...files].sort() };
 }
 
 function reportCompileError(parsed: ParsedFlow, path: PathSegment[], err: unknown, quotedText: boolean): void {

@@ -29,6 +29,8 @@ export const schemasSchema = {
 export class SchemaSet {
   readonly proto = new protobuf.Root();
   readonly thrift: ThriftModel = emptyThriftModel();
+  /** Every IDL file read, imports and includes too (absolute): what a deployment must ship. */
+  readonly files = new Set<string>();
   #protoLoaded = false;
 
   /** Loads the files, reporting each problem at the file's entry in the flow. */
@@ -49,6 +51,7 @@ export class SchemaSet {
       };
       try {
         set.proto.loadSync(protoFiles, { keepCase: false });
+        for (const f of set.proto.files) if (isAbsolute(f)) set.files.add(f);
         set.proto.resolveAll();
         set.#protoLoaded = true;
       } catch (err) {
@@ -60,7 +63,7 @@ export class SchemaSet {
       const path = thriftAt.file(f, i);
       if (!path) return;
       try {
-        loadThriftFiles([path], set.thrift);
+        loadThriftFiles([path], set.thrift, (read) => set.files.add(read));
       } catch (err) {
         if (!(err instanceof IdlError) && !(err instanceof Error)) throw err;
         thriftAt.problem('FLOW_FILE', `cannot load ${f}: ${err.message}`, i);

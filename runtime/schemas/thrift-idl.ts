@@ -32,7 +32,7 @@ export function emptyThriftModel(): ThriftModel {
 }
 
 /** Adds the IDL files (and everything they include) to `model`. Throws IdlError. */
-export function loadThriftFiles(files: readonly string[], model: ThriftModel): void {
+export function loadThriftFiles(files: readonly string[], model: ThriftModel, onRead?: (path: string) => void): void {
   const loaded = new Map<string, LoadedFile>();
   const read = (path: string, depth: number): LoadedFile => {
     const scope = basename(path).replace(/\.thrift$/, '');
@@ -52,6 +52,7 @@ export function loadThriftFiles(files: readonly string[], model: ThriftModel): v
     const fail = (e: ThriftError): never => {
       throw new IdlError(`${path}:${e.loc.start.line}:${e.loc.start.column}: ${e.message}`);
     };
+    onRead?.(path);
     const doc: ThriftDocument = createParser(createScanner(source, fail).scan(), fail).parse();
     const file: LoadedFile = { scope, path, doc, includes: new Set() };
     loaded.set(scope, file);

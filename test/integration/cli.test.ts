@@ -1,25 +1,14 @@
 /** The CLI as users run it: real processes, real signals, real sockets. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { writeFlow } from '../support/flow.ts';
-import { spawnWeft, WEFT_BIN } from '../support/process.ts';
+import { runWeft, spawnWeft, WEFT_BIN } from '../support/process.ts';
 import { jsonOf, json, startUpstream } from '../support/upstream.ts';
 
-const run = promisify(execFile);
 const FLOWS = join(import.meta.dirname, '../../flows');
 
-async function weft(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [WEFT_BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const weft = runWeft;
 
 const BAD = `weft: 1
 name: bad

@@ -63,3 +63,23 @@ export async function spawnFlow(file: string, env: Record<string, string> = {}):
   const ready = await p.ready;
   return { child: p.child, adminUrl: ready.admin as string, lines: p.logs, exited: p.exited };
 }
+
+/** Runs the CLI to completion: exit code and output, whatever the code. */
+export async function runWeft(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [WEFT_BIN, ...args], (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A loopback port that was free a moment ago (for processes that take their port from env). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as import('node:net').AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}

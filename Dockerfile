@@ -1,0 +1,52 @@
+# Weft: one flow per container. Two ways to use this image:
+#   mount a flow:  podman run -v ./flows/hello.yaml:/flow/flow.yaml:ro -p 8080:8080 -p 8081:8081 weft
+#   bake one:      podman build --build-arg FLOW=flows/retail/store.yaml -t store .
+#                  (the flow's folder is copied with it, so the schema/IDL files it names come along)
+# Weft runs its TypeScript sources directly (Node 24 type stripping), which Node refuses under
+# node_modules: the app lives in /app, its production dependencies in /app/node_modules.
+ARG BASE_IMAGE=docker.io/library/node:24-slim
+
+FROM ${BASE_IMAGE} AS deps
+# Only for reaching the npm registry through a private CA at build time; never in the final image.
+ARG NODE_EXTRA_CA_CERTS
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: no production dependency needs an install script to work.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+FROM ${BASE_IMAGE} AS flow
+ARG FLOW=
+WORKDIR /src
+COPY . ./context
+# With FLOW set, bake that flow with every file of its folder as /flow/flow.yaml; else /flow stays empty.
+RUN mkdir -p /flow \
+ && if [ -n "${FLOW}" ]; then \
+      test -f "context/${FLOW}" || { echo "FLOW=${FLOW}: no such file in the build context" >&2; exit 1; }; \
+      cp -R "$(dirname "context/${FLOW}")/." /flow/ && cp "context/${FLOW}" /flow/flow.yaml; \
+    fi
+
+FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title="weft" \
+      org.opencontainers.image.description="Weft micro-integration runtime: one YAML flow per container" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    PORT=8080 \
+    ADMIN_PORT=8081 \
+    HOST=0.0.0.0 \
+    LOG_LEVEL=info
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY runtime ./runtime
+COPY connectors ./connectors
+COPY --from=flow /flow /flow
+# Nothing is written at run time: the image runs with a read-only root filesystem.
+USER node
+EXPOSE 8080 8081
+HEALTHCHECK --interval=10s --timeout=2s --start-period=5s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.ADMIN_PORT || 8081) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node is PID 1 and handles SIGTERM itself: stop accepting, drain, exit 0.
+ENTRYPOINT ["node", "/app/bin/weft.js"]
+CMD ["run", "/flow/flow.yaml"]

@@ -1,0 +1,183 @@
+/**
+ * Kubernetes manifests for one flow: the flow and every file it reads in a ConfigMap, a
+ * Deployment that runs the Weft image on it (probes on the admin port, non-root, read-only
+ * root filesystem, a grace period longer than the drain), a Service, a HorizontalPodAutoscaler
+ * and a PodDisruptionBudget. Every name derives from the flow's `name` (a DNS-1123 label).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, sep } from 'node:path';
+import { stringify } from 'yaml';
+import type { CompiledFlow } from '../flow/compile.ts';
+import { DRAIN_TIMEOUT_MS } from '../engine/lifecycle.ts';
+
+export interface K8sOptions {
+  image: string;
+  replicas?: number;
+  min?: number;
+  max?: number;
+  /** CPU request, e.g. `250m`; the HPA's utilisation target is relative to it. */
+  cpu?: string;
+  /** Memory request and limit, e.g. `256Mi`. */
+  memory?: string;
+  /** Average CPU utilisation (percent of the request) the HPA aims at. */
+  cpuTarget?: number;
+  /** Extra container environment (what `${env.X}` in the flow reads). */
+  env?: Record<string, string>;
+  namespace?: string;
+}
+
+export const TRAFFIC_PORT = 8080;
+export const ADMIN_PORT = 8081;
+/** Where the image expects the flow: the Dockerfile's FLOW default. */
+export const FLOW_DIR = '/flow';
+/** Seconds the pod keeps serving after SIGTERM is due, so endpoints drop it from Services first. */
+export const PRE_STOP_SECONDS = 5;
+
+export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string } };
+
+/** A problem that stops generation (the flow itself loaded). */
+export class K8sError extends Error {}
+
+export const DEFAULTS = { replicas: 2, cpu: '100m', memory: '256Mi', cpuTarget: 70, maxFactor: 5 } as const;
+
+export function buildManifests(flow: CompiledFlow, options: K8sOptions): Manifest[] {
+  const name = flow.info.name;
+  const replicas = options.replicas ?? options.min ?? DEFAULTS.replicas;
+  const min = options.min ?? replicas;
+  const max = options.max ?? Math.max(min, replicas) * DEFAULTS.maxFactor;
+  if (!(min >= 1 && min <= replicas && replicas <= max)) {
+    throw new K8sError(`replicas must satisfy 1 <= min (${min}) <= replicas (${replicas}) <= max (${max})`);
+  }
+  const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'flow', 'app.kubernetes.io/managed-by': 'weft' };
+  const selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'flow' };
+  const metadata = (suffix = '') => ({ name: `${name}${suffix}`, ...(options.namespace ? { namespace: options.namespace } : {}), labels });
+
+  const files = configFiles(flow);
+  const data: Record<string, string> = {};
+  for (const f of files) data[f.key] = f.text;
+  const checksum = createHash('sha256');
+  for (const f of files) checksum.update(f.key).update('\0').update(f.text).update('\0');
+
+  const cpu = options.cpu ?? DEFAULTS.cpu;
+  const memory = options.memory ?? DEFAULTS.memory;
+  // The drain runs after the preStop pause; the grace period covers both with room to exit.
+  const grace = PRE_STOP_SECONDS + Math.ceil(DRAIN_TIMEOUT_MS / 1000) + 10;
+  const env = [
+    { name: 'PORT', value: String(TRAFFIC_PORT) },
+    { name: 'ADMIN_PORT', value: String(ADMIN_PORT) },
+    { name: 'LOG_LEVEL', value: 'info' },
+    ...Object.entries(options.env ?? {}).map(([k, v]) => ({ name: k, value: v })),
+  ];
+
+  const configMap: Manifest = { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata('-flow'), data };
+  const deployment: Manifest = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadata(),
+    spec: {
+      replicas,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selector },
+      // Never below the wanted count during a rollout: a new pod must be ready before an old one drains.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: {
+          labels,
+          annotations: {
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(ADMIN_PORT),
+            'prometheus.io/path': '/metrics',
+            // A changed flow or schema changes the pod template, so `kubectl apply` rolls the pods.
+            'weft.dev/flow-checksum': checksum.digest('hex').slice(0, 16),
+          },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: grace,
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'weft',
+              image: options.image,
+              args: ['run', `${FLOW_DIR}/flow.yaml`],
+              env,
+              ports: [
+                { name: 'http', containerPort: TRAFFIC_PORT, protocol: 'TCP' },
+                { name: 'admin', containerPort: ADMIN_PORT, protocol: 'TCP' },
+              ],
+              startupProbe: { httpGet: { path: '/healthz', port: 'admin' }, periodSeconds: 1, failureThreshold: 30 },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'admin' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: '/readyz', port: 'admin' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+              lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
+              // No CPU limit: throttling stalls the event loop and the probes with it; the HPA scales on the request.
+              resources: { requests: { cpu, memory }, limits: { memory } },
+              securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [
+                { name: 'flow', mountPath: FLOW_DIR, readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'flow', configMap: { name: configMap.metadata.name, items: files.map((f) => ({ key: f.key, path: f.path })) } },
+            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+          ],
+        },
+      },
+    },
+  };
+  const service: Manifest = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(),
+    spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+  };
+  const hpa: Manifest = {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: metadata(),
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      minReplicas: min,
+      maxReplicas: max,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: options.cpuTarget ?? DEFAULTS.cpuTarget } } }],
+    },
+  };
+  const pdb: Manifest = {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: metadata(),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+  };
+  return [configMap, deployment, service, hpa, pdb];
+}
+
+export function manifestsYaml(manifests: readonly Manifest[]): string {
+  return manifests.map((m) => stringify(m, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+}
+
+interface ConfigFile {
+  /** ConfigMap key: [-._a-zA-Z0-9]+, so folders are encoded. */
+  key: string;
+  /** Where the file lands under FLOW_DIR, as the flow refers to it. */
+  path: string;
+  text: string;
+}
+
+/** The flow as flow.yaml and every file it reads at its path relative to the flow. */
+function configFiles(flow: CompiledFlow): ConfigFile[] {
+  const out: ConfigFile[] = [{ key: 'flow.yaml', path: 'flow.yaml', text: readFileSync(flow.info.file, 'utf8') }];
+  for (const file of flow.files) {
+    const rel = relative(flow.info.dir, file);
+    if (rel.startsWith('..') || isAbsolute(rel)) {
+      throw new K8sError(`${file} is outside the flow's folder ${flow.info.dir}: a ConfigMap can only hold files beside or below the flow`);
+    }
+    const path = rel.split(sep).join('/');
+    const key = path.replaceAll('/', '__');
+    if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new K8sError(`${path}: a ConfigMap key allows only letters, digits, '-', '_' and '.'`);
+    if (path === 'flow.yaml') throw new K8sError(`${file} would replace the flow itself in the ConfigMap; rename it`);
+    out.push({ key, path, text: readFileSync(file, 'utf8') });
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+/**
+ * `weft k8s` as users run it: the manifests for one flow, checked offline against the
+ * Kubernetes schemas, for unknown fields, and across objects; the ConfigMap, mounted the way
+ * the Deployment mounts it, holds a flow that loads.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { DRAIN_TIMEOUT_MS } from '../../runtime/engine/lifecycle.ts';
+import { writeFlow } from '../support/flow.ts';
+import { unknownFieldProblems, validateSchemas } from '../support/k8s-check.ts';
+import { runWeft, WEFT_BIN } from '../support/process.ts';
+
+const run = promisify(execFile);
+
+const weft = runWeft;
+
+// A flow that reads every kind of file: trigger schema, validate step schema, .proto with an
+// import from another folder, .thrift with an include.
+const FILES = {
+  'schemas/order.schema.json': '{"type":"object","required":["sku"]}',
+  'schemas/line.schema.json': '{"type":"object"}',
+  'proto/shop/v1/order.proto': 'syntax = "proto3";\npackage shop.v1;\nimport "../../common/money.proto";\nmessage Order { string sku = 1; common.Money price = 2; }\n',
+  'proto/common/money.proto': 'syntax = "proto3";\npackage common;\nmessage Money { int64 cents = 1; }\n',
+  'idl/shop.thrift': 'include "base.thrift"\nstruct Order { 1: required string sku, 2: base.Money price }\n',
+  'idl/base.thrift': 'struct Money { 1: i64 cents }\n',
+};
+const FLOW = `weft: 1
+name: order-intake
+schemas:
+  proto: [proto/shop/v1/order.proto]
+  thrift: [idl/shop.thrift]
+trigger:
+  http: { method: POST, path: /orders, accept: [json, protobuf], message: shop.v1.Order, schema: schemas/order.schema.json }
+endpoints:
+  erp:
+    http: { url: "\${env.ERP_URL}" }
+steps:
+  - validate: { schema: schemas/line.schema.json }
+  - call: erp
+`;
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: any };
+
+function byKind(objects: Obj[], kind: string): Obj {
+  const found = objects.filter((o) => o.kind === kind);
+  assert.equal(found.length, 1, `one ${kind}`);
+  return found[0];
+}
+
+function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+describe('weft k8s', () => {
+  it('prints a ConfigMap, Deployment, Service, HPA and PDB that pass the Kubernetes schemas, know every field, and fit together', async () => {
+    const file = writeFlow(FLOW, FILES);
+    const r = await weft('k8s', file, '--image', 'registry.example/weft:1.0', '--replicas', '3', '--max', '12', '--cpu', '250m', '--memory', '300Mi', '--env', 'ERP_URL=http://erp.billing:8080');
+    assert.equal(r.code, 0, r.stderr);
+    const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+    assert.deepEqual(objects.map((o) => o.kind), ['ConfigMap', 'Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
+
+    validateSchemas(objects);
+    assert.deepEqual(unknownFieldProblems(objects), []);
+
+    const cm = byKind(objects, 'ConfigMap');
+    const deploy = byKind(objects, 'Deployment');
+    const svc = byKind(objects, 'Service');
+    const hpa = byKind(objects, 'HorizontalPodAutoscaler');
+    const pdb = byKind(objects, 'PodDisruptionBudget');
+    for (const o of objects) assert.match(o.metadata.name, /^order-intake(-flow)?$/, 'names derive from the flow');
+
+    const pod = deploy.spec.template;
+    const container = pod.spec.containers[0];
+    assert.equal(container.image, 'registry.example/weft:1.0');
+    assert.equal(deploy.spec.replicas, 3);
+    assert.ok(matches(deploy.spec.selector.matchLabels, pod.metadata.labels), 'Deployment selector matches its pods');
+    assert.ok(matches(svc.spec.selector, pod.metadata.labels), 'Service selector matches the pods');
+    assert.ok(matches(pdb.spec.selector.matchLabels, pod.metadata.labels), 'PDB selector matches the pods');
+    const ports = new Map<string, number>(container.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+      assert.ok(ports.has(container[probe].httpGet.port), `${probe} port exists`);
+      assert.equal(ports.get(container[probe].httpGet.port), ports.get('admin'), `${probe} on the admin port`);
+    }
+    assert.equal(container.livenessProbe.httpGet.path, '/healthz');
+    assert.equal(container.readinessProbe.httpGet.path, '/readyz');
+    for (const p of svc.spec.ports) assert.ok(ports.has(p.targetPort), `Service targetPort ${p.targetPort} exists`);
+    const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.equal(Number(env.ADMIN_PORT), ports.get('admin'));
+    assert.equal(Number(env.PORT), ports.get('http'));
+    assert.equal(env.ERP_URL, 'http://erp.billing:8080');
+    assert.equal(pod.metadata.annotations['prometheus.io/scrape'], 'true');
+    assert.equal(Number(pod.metadata.annotations['prometheus.io/port']), ports.get('admin'));
+    assert.equal(pod.metadata.annotations['prometheus.io/path'], '/metrics');
+
+    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: deploy.metadata.name });
+    assert.equal(hpa.spec.minReplicas, 3);
+    assert.equal(hpa.spec.maxReplicas, 12);
+    assert.equal(container.resources.requests.cpu, '250m');
+    assert.equal(container.resources.requests.memory, '300Mi');
+    assert.equal(container.resources.limits.memory, '300Mi');
+
+    assert.equal(pod.spec.securityContext.runAsNonRoot, true);
+    assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+    const preStop = container.lifecycle.preStop.sleep.seconds;
+    assert.ok(pod.spec.terminationGracePeriodSeconds > preStop + DRAIN_TIMEOUT_MS / 1000, 'grace period outlasts preStop + drain');
+
+    // The ConfigMap volume, laid out as the kubelet would, is a flow that loads.
+    const volume = pod.spec.volumes.find((v: { configMap?: { name: string } }) => v.configMap);
+    assert.equal(volume.configMap.name, cm.metadata.name);
+    const mount = container.volumeMounts.find((m: { name: string }) => m.name === volume.name);
+    assert.deepEqual(container.args, ['run', `${mount.mountPath}/flow.yaml`]);
+    const mounted = mkdtempSync(join(tmpdir(), 'weft-k8s-'));
+    for (const item of volume.configMap.items as { key: string; path: string }[]) {
+      assert.ok(item.key in cm.data, `ConfigMap has ${item.key}`);
+      mkdirSync(dirname(join(mounted, item.path)), { recursive: true });
+      writeFileSync(join(mounted, item.path), cm.data[item.key]);
+    }
+    assert.deepEqual(
+      volume.configMap.items.map((i: { path: string }) => i.path).sort(),
+      ['flow.yaml', 'idl/base.thrift', 'idl/shop.thrift', 'proto/common/money.proto', 'proto/shop/v1/order.proto', 'schemas/line.schema.json', 'schemas/order.schema.json'],
+    );
+    const loaded = await run(process.execPath, [WEFT_BIN, 'validate', join(mounted, 'flow.yaml')], { env: { ...process.env, ERP_URL: env.ERP_URL } });
+    assert.match(loaded.stdout, /flow\.yaml: ok/);
+  });
+
+  it('the checks are not vacuous: a misspelled field and a wrong type are caught', () => {
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { spec: { containers: [{ name: 'c', image: 'i', imagePullPolicyy: 'Always' }] } } } };
+    const problems = unknownFieldProblems([deployment]);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /imagePullPolicyy/);
+    assert.throws(() => validateSchemas([{ ...deployment, spec: { ...deployment.spec, replicas: 'three' } }]), /replicas/);
+  });
+
+  it('a changed schema file changes the pod template, so applying it rolls the pods', async () => {
+    const a = writeFlow(FLOW, FILES);
+    const b = writeFlow(FLOW, { ...FILES, 'schemas/line.schema.json': '{"type":"object","required":["qty"]}' });
+    const checksum = async (file: string) => {
+      const r = await weft('k8s', file, '--image', 'weft:1', '--env', 'ERP_URL=http://erp');
+      const d = parseAllDocuments(r.stdout).map((x) => x.toJS() as Obj).find((o) => o.kind === 'Deployment')!;
+      return d.spec.template.metadata.annotations['weft.dev/flow-checksum'];
+    };
+    assert.notEqual(await checksum(a), await checksum(b));
+  });
+
+  it('on an invalid flow prints the load errors of weft validate and no manifests', async () => {
+    const file = writeFlow('weft: 1\nname: bad\ntrigger:\n  http: { path: /x, mehtod: GET }\nsteps:\n  - transfrom: body\n');
+    const k = await weft('k8s', file, '--image', 'weft:1');
+    const v = await weft('validate', file);
+    assert.equal(k.code, 1);
+    assert.equal(k.stdout, '');
+    assert.equal(k.stderr.trim(), v.stdout.trim());
+    const missingEnv = await weft('k8s', writeFlow(FLOW, FILES), '--image', 'weft:1');
+    assert.equal(missingEnv.code, 1);
+    assert.match(missingEnv.stderr, /FLOW_ENV .*ERP_URL/);
+  });
+
+  it('refuses usage mistakes with exit 2', async () => {
+    const file = writeFlow(FLOW, FILES);
+    assert.equal((await weft('k8s', file)).code, 2, 'no --image');
+    assert.equal((await weft('k8s', file, '--image', 'w', '--replicas', 'zero')).code, 2);
+    assert.equal((await weft('k8s', file, '--image', 'w', '--cpu', 'lots')).code, 2);
+    const r = await weft('k8s', file, '--image', 'w', '--env', 'ERP_URL=http://erp', '--min', '4', '--replicas', '2');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /min \(4\) <= replicas \(2\)/);
+  });
+});
