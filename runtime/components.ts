@@ -1,6 +1,7 @@
 /** The built-in triggers, steps and endpoint kinds. Connectors register here and nowhere else. */
 import { httpEndpoint } from '../connectors/http/endpoint.ts';
 import { httpTrigger } from '../connectors/http/trigger.ts';
+import { thriftEndpoint } from '../connectors/thrift/endpoint.ts';
 import { Registry } from './registry.ts';
 import { callStep } from './steps/call.ts';
 import { choiceStep } from './steps/choice.ts';
@@ -18,6 +19,7 @@ export function builtInRegistry(): Registry {
   return new Registry()
     .trigger(httpTrigger)
     .endpoint(httpEndpoint)
+    .endpoint(thriftEndpoint)
     .step(transformStep)
     .step(setStep)
     .step(validateStep)
