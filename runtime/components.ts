@@ -1,4 +1,5 @@
 /** The built-in triggers, steps and endpoint kinds. Connectors register here and nowhere else. */
+import { grpcEndpoint } from '../connectors/grpc/endpoint.ts';
 import { httpEndpoint } from '../connectors/http/endpoint.ts';
 import { httpTrigger } from '../connectors/http/trigger.ts';
 import { thriftEndpoint } from '../connectors/thrift/endpoint.ts';
@@ -20,6 +21,7 @@ export function builtInRegistry(): Registry {
     .trigger(httpTrigger)
     .endpoint(httpEndpoint)
     .endpoint(thriftEndpoint)
+    .endpoint(grpcEndpoint)
     .step(transformStep)
     .step(setStep)
     .step(validateStep)

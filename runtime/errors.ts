@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   UPSTREAM_TOO_LARGE: { status: 502, retryable: false, title: "Upstream answer exceeds the endpoint's maxBody" },
   THRIFT_EXCEPTION: { status: 502, retryable: false, title: 'Thrift service threw a declared exception' },
   THRIFT_APPLICATION: { status: 502, retryable: false, title: 'Thrift service answered with a TApplicationException' },
+  GRPC_STATUS: { status: 502, retryable: false, title: 'gRPC call failed with a status' },
   // The runtime.
   ABORTED: { status: 503, retryable: false, title: 'Work was cancelled' },
   SHUTTING_DOWN: { status: 503, retryable: true, title: 'Process is shutting down' },

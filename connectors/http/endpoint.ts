@@ -166,7 +166,8 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
   },
 };
 
-function compileHeaders(headers: Record<string, string> | undefined, at: CompileContext): (readonly [string, Template])[] {
+/** Header (or metadata) templates, names lower-cased; shared by the endpoints that send headers. */
+export function compileHeaders(headers: Record<string, string> | undefined, at: CompileContext): (readonly [string, Template])[] {
   return Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), at.template(v, k)] as const);
 }
 

@@ -8,7 +8,7 @@
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
 import { PROTOCOLS, TruncatedError, type ProtocolName } from '../../runtime/codecs/thrift-wire.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
-import { checkRpcArgs, rpcOperation } from '../../runtime/engine/rpc-call.ts';
+import { checkRpcArgs, rpcOperation, unloadable } from '../../runtime/engine/rpc-call.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseSize } from '../../runtime/units.ts';
 import { HttpTransport } from './http-transport.ts';
@@ -67,9 +67,9 @@ export const thriftEndpoint: EndpointDef<ThriftEndpointConfig> = {
 
       prepare(call: CallConfig, cat: CompileContext): PreparedCall {
         if (call.headers !== undefined) cat.problem('FLOW_SCHEMA', 'thrift calls take no headers', 'headers');
-        if (!service) return unusable;
+        if (!service) return unloadable;
         const fn = rpcOperation(call, service.functions, service.name, cat);
-        if (!fn) return unusable;
+        if (!fn) return unloadable;
         const params = fn.args.fields;
         checkRpcArgs(call.args, params.map((f) => f.name), params.filter((f) => f.requiredness === 'required').map((f) => f.name), `${service.name}.${fn.name}`, cat);
         const args = call.args === undefined ? undefined : cat.expression(call.args, 'args');
@@ -96,10 +96,6 @@ export const thriftEndpoint: EndpointDef<ThriftEndpointConfig> = {
     } satisfies Endpoint;
   },
 };
-
-async function unusable(): Promise<CallResult> {
-  throw new Error('unreachable: the flow did not load');
-}
 
 function createTransport(name: string, config: ThriftEndpointConfig, max: number, maxReply: number, at: CompileContext): Transport | undefined {
   let url: URL;

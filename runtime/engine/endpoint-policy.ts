@@ -56,6 +56,7 @@ function withTimeout(call: PreparedCall, timeoutMs: number, name: string): Prepa
     }
     const timer = AbortSignal.timeout(ms);
     const combined = signal ? AbortSignal.any([signal, timer]) : timer;
+    callDeadlines.set(combined, Date.now() + ms);
     try {
       return await call(ex, combined);
     } catch (err) {
@@ -67,6 +68,16 @@ function withTimeout(call: PreparedCall, timeoutMs: number, name: string): Prepa
       throw err;
     }
   };
+}
+
+const callDeadlines = new WeakMap<AbortSignal, number>();
+
+/**
+ * When the call that got `signal` must be done (epoch ms), for protocols that tell the server
+ * their deadline (gRPC's grpc-timeout). The policy's signal still enforces it.
+ */
+export function deadlineOf(signal: AbortSignal | undefined): number | undefined {
+  return signal === undefined ? undefined : callDeadlines.get(signal);
 }
 
 function tagged(call: PreparedCall, name: string): PreparedCall {

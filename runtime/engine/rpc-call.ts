@@ -3,7 +3,7 @@
  * that use it: an operation that the service declares, `args` whose literal keys are the
  * operation's parameters, and no REST-only options. Problems are reported at their key.
  */
-import type { CallConfig, CompileContext } from '../contract.ts';
+import type { CallConfig, CallResult, CompileContext } from '../contract.ts';
 import { literalObjectKeys } from '../expr/literal-keys.ts';
 import { didYouMean } from '../flow/suggest.ts';
 
@@ -36,4 +36,9 @@ export function checkRpcArgs(source: unknown, params: readonly string[], require
   for (const r of required) {
     if (!keys.includes(r)) cat.problem('FLOW_SCHEMA', `args miss the required parameter '${r}' of ${what}`, 'args');
   }
+}
+
+/** The prepared call of a call step whose problems were reported: the flow never runs it. */
+export async function unloadable(): Promise<CallResult> {
+  throw new Error('unreachable: the flow did not load');
 }
