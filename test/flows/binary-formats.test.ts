@@ -1,0 +1,88 @@
+/**
+ * The binary-format example flows against official peers: protobuf-to-thrift.yaml calls an
+ * Apache Thrift server in Python (code generated from flows/idl/pricing.thrift at test time),
+ * json-to-grpc.yaml calls a python3-grpcio server (stubs from flows/proto/shipping.proto).
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import protobuf from 'protobufjs';
+import { startFlow, type RunningFlow } from '../../runtime/engine/lifecycle.ts';
+import { silentLogger } from '../../runtime/log.ts';
+import { generate, peerSkip, PEERS, startPythonServer, tempDir, type PythonServer } from '../support/python-peer.ts';
+
+const FLOWS = join(import.meta.dirname, '../../flows');
+
+function start(name: string, env: Record<string, string>): Promise<RunningFlow> {
+  return startFlow(join(FLOWS, name), { port: 0, adminPort: 0, host: '127.0.0.1', log: silentLogger(), env: { ...process.env, ...env } });
+}
+
+describe('protobuf-to-thrift.yaml', { skip: peerSkip([['thrift', '--version']], ['thrift']) }, () => {
+  const dir = tempDir('weft-flow-thrift-');
+  let server: PythonServer;
+  let flow: RunningFlow;
+  let QuoteRequest: protobuf.Type;
+  before(async () => {
+    generate('thrift', ['--gen', 'py', '-out', dir.path, join(FLOWS, 'idl/pricing.thrift')], dir.path);
+    server = await startPythonServer(join(PEERS, 'thrift_server.py'), [dir.path, 'framed', 'compact']);
+    flow = await start('protobuf-to-thrift.yaml', { PRICING_THRIFT_URL: `tcp://127.0.0.1:${server.port}` });
+    QuoteRequest = protobuf.loadSync(join(FLOWS, 'proto/pricing-api.proto')).lookupType('pricing.api.v1.QuoteRequest');
+  });
+  after(async () => {
+    await flow?.stop();
+    await server?.stop();
+    dir.remove();
+  });
+
+  const post = (body: Uint8Array) =>
+    fetch(`${flow.url}/quotes`, { method: 'POST', body: body as RequestInit['body'], headers: { 'content-type': 'application/x-protobuf' } });
+
+  it('a ProtoBuf request becomes a Thrift call; the answer is JSON with i64 exact', async () => {
+    const res = await post(QuoteRequest.encode({ sku: 'A-1', qty: 2 }).finish());
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.equal(await res.text(), '{"sku":"A-1","quantity":2,"totalCents":18014398509481986,"tags":["py","framed"]}');
+  });
+
+  it("the service's NotFound exception becomes a 404 the flow writes", async () => {
+    const res = await post(QuoteRequest.encode({ sku: 'missing', qty: 1 }).finish());
+    assert.equal(res.status, 404);
+    assert.deepEqual(await res.json(), { error: 'UNKNOWN_SKU', sku: 'missing', reason: 'no such sku' });
+  });
+
+  it('a garbage ProtoBuf body is 400 MALFORMED_BODY and never reaches the service', async () => {
+    const res = await post(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x07]));
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { code: string }).code, 'MALFORMED_BODY');
+  });
+});
+
+describe('json-to-grpc.yaml', { skip: peerSkip([['protoc', '--version'], ['test', '-x', '/usr/bin/grpc_python_plugin']], ['grpc', 'google.protobuf']) }, () => {
+  const dir = tempDir('weft-flow-grpc-');
+  let server: PythonServer;
+  let flow: RunningFlow;
+  before(async () => {
+    generate('protoc', [`-I${join(FLOWS, 'proto')}`, `--python_out=${dir.path}`, `--grpc_out=${dir.path}`, '--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin', 'shipping.proto'], dir.path);
+    server = await startPythonServer(join(PEERS, 'grpc_server.py'), [dir.path]);
+    flow = await start('json-to-grpc.yaml', { SHIPPING_GRPC: `127.0.0.1:${server.port}`, TENANT: 'acme' });
+  });
+  after(async () => {
+    await flow?.stop();
+    await server?.stop();
+    dir.remove();
+  });
+
+  const post = (body: unknown) => fetch(`${flow.url}/shipping/quote`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+  it('a JSON request becomes a gRPC call; the answer is JSON', async () => {
+    const res = await post({ sku: 'A-1', weightGrams: '1200', express: true });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { sku: 'A-1', priceCents: '3600', speed: 'FAST', tenant: 'acme' });
+  });
+
+  it('a gRPC NOT_FOUND answers 404 with the status name', async () => {
+    const res = await post({ sku: 'missing', weightGrams: 1 });
+    assert.equal(res.status, 404);
+    assert.deepEqual(await res.json(), { error: 'GRPC_STATUS', grpcStatus: 'NOT_FOUND', message: 'shipping /shipping.v1.Shipping/GetQuote failed with gRPC status NOT_FOUND: no such sku: missing' });
+  });
+});
