@@ -1,7 +1,8 @@
 /**
  * The binary-format example flows against official peers: protobuf-to-thrift.yaml calls an
  * Apache Thrift server in Python (code generated from flows/idl/pricing.thrift at test time),
- * json-to-grpc.yaml calls a python3-grpcio server (stubs from flows/proto/shipping.proto).
+ * json-to-grpc.yaml calls a python3-grpcio server (stubs from flows/proto/shipping.proto),
+ * quote-aggregator.yaml calls both in parallel.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -84,5 +85,45 @@ describe('json-to-grpc.yaml', { skip: peerSkip([['protoc', '--version'], ['test'
     const res = await post({ sku: 'missing', weightGrams: 1 });
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), { error: 'GRPC_STATUS', grpcStatus: 'NOT_FOUND', message: 'shipping /shipping.v1.Shipping/GetQuote failed with gRPC status NOT_FOUND: no such sku: missing' });
+  });
+});
+
+describe('quote-aggregator.yaml', { skip: peerSkip([['thrift', '--version'], ['protoc', '--version'], ['test', '-x', '/usr/bin/grpc_python_plugin']], ['thrift', 'grpc']) }, () => {
+  const dir = tempDir('weft-flow-both-');
+  let thrift: PythonServer;
+  let grpc: PythonServer;
+  let flow: RunningFlow;
+  before(async () => {
+    generate('thrift', ['--gen', 'py', '-out', dir.path, join(FLOWS, 'idl/pricing.thrift')], dir.path);
+    generate('protoc', [`-I${join(FLOWS, 'proto')}`, `--python_out=${dir.path}`, `--grpc_out=${dir.path}`, '--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin', 'shipping.proto'], dir.path);
+    thrift = await startPythonServer(join(PEERS, 'thrift_server.py'), [dir.path, 'framed', 'compact']);
+    grpc = await startPythonServer(join(PEERS, 'grpc_server.py'), [dir.path]);
+    flow = await start('quote-aggregator.yaml', { PRICING_THRIFT_URL: `tcp://127.0.0.1:${thrift.port}`, SHIPPING_GRPC: `127.0.0.1:${grpc.port}` });
+  });
+  after(async () => {
+    await flow?.stop();
+    await thrift?.stop();
+    await grpc?.stop();
+    dir.remove();
+  });
+
+  it('JSON in, Thrift and gRPC in parallel, XML out with i64 exact', async () => {
+    const res = await fetch(`${flow.url}/offers`, {
+      method: 'POST',
+      body: JSON.stringify({ sku: 'A-1', qty: 1, weightGrams: '1200', express: true }),
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/xml');
+    assert.equal(
+      await res.text(),
+      '<?xml version="1.0" encoding="UTF-8"?><offer><sku>A-1</sku><itemCents>9007199254740993</itemCents><shippingCents>3600</shippingCents><speed>FAST</speed></offer>',
+    );
+  });
+
+  it('a Thrift exception in one branch answers with its code, in XML', async () => {
+    const res = await fetch(`${flow.url}/offers`, { method: 'POST', body: '{"sku":"missing","qty":1}', headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 502);
+    assert.match(await res.text(), /<code>THRIFT_EXCEPTION<\/code>/);
   });
 });
