@@ -2,7 +2,7 @@
  * The binary-format example flows against official peers: protobuf-to-thrift.yaml calls an
  * Apache Thrift server in Python (code generated from flows/idl/pricing.thrift at test time),
  * json-to-grpc.yaml calls a python3-grpcio server (stubs from flows/proto/shipping.proto),
- * quote-aggregator.yaml calls both in parallel.
+ * quote-aggregator.yaml calls both in parallel, xml-to-thrift.yaml answers ProtoBuf.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -18,14 +18,28 @@ function start(name: string, env: Record<string, string>): Promise<RunningFlow> 
   return startFlow(join(FLOWS, name), { port: 0, adminPort: 0, host: '127.0.0.1', log: silentLogger(), env: { ...process.env, ...env } });
 }
 
-describe('protobuf-to-thrift.yaml', { skip: peerSkip([['thrift', '--version']], ['thrift']) }, () => {
+const THRIFT_PEER = peerSkip([['thrift', '--version']], ['thrift']);
+const GRPC_PEER = peerSkip([['protoc', '--version'], ['test', '-x', '/usr/bin/grpc_python_plugin']], ['grpc', 'google.protobuf']);
+
+/** Apache Thrift's Python server for flows/idl/pricing.thrift (framed, compact), code generated into `dir`. */
+function thriftPeer(dir: string): Promise<PythonServer> {
+  generate('thrift', ['--gen', 'py', '-out', dir, join(FLOWS, 'idl/pricing.thrift')], dir);
+  return startPythonServer(join(PEERS, 'thrift_server.py'), [dir, 'framed', 'compact']);
+}
+
+/** A python3-grpcio server for flows/proto/shipping.proto, stubs generated into `dir`. */
+function grpcPeer(dir: string): Promise<PythonServer> {
+  generate('protoc', [`-I${join(FLOWS, 'proto')}`, `--python_out=${dir}`, `--grpc_out=${dir}`, '--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin', 'shipping.proto'], dir);
+  return startPythonServer(join(PEERS, 'grpc_server.py'), [dir]);
+}
+
+describe('protobuf-to-thrift.yaml', { skip: THRIFT_PEER }, () => {
   const dir = tempDir('weft-flow-thrift-');
   let server: PythonServer;
   let flow: RunningFlow;
   let QuoteRequest: protobuf.Type;
   before(async () => {
-    generate('thrift', ['--gen', 'py', '-out', dir.path, join(FLOWS, 'idl/pricing.thrift')], dir.path);
-    server = await startPythonServer(join(PEERS, 'thrift_server.py'), [dir.path, 'framed', 'compact']);
+    server = await thriftPeer(dir.path);
     flow = await start('protobuf-to-thrift.yaml', { PRICING_THRIFT_URL: `tcp://127.0.0.1:${server.port}` });
     QuoteRequest = protobuf.loadSync(join(FLOWS, 'proto/pricing-api.proto')).lookupType('pricing.api.v1.QuoteRequest');
   });
@@ -58,13 +72,12 @@ describe('protobuf-to-thrift.yaml', { skip: peerSkip([['thrift', '--version']], 
   });
 });
 
-describe('json-to-grpc.yaml', { skip: peerSkip([['protoc', '--version'], ['test', '-x', '/usr/bin/grpc_python_plugin']], ['grpc', 'google.protobuf']) }, () => {
+describe('json-to-grpc.yaml', { skip: GRPC_PEER }, () => {
   const dir = tempDir('weft-flow-grpc-');
   let server: PythonServer;
   let flow: RunningFlow;
   before(async () => {
-    generate('protoc', [`-I${join(FLOWS, 'proto')}`, `--python_out=${dir.path}`, `--grpc_out=${dir.path}`, '--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin', 'shipping.proto'], dir.path);
-    server = await startPythonServer(join(PEERS, 'grpc_server.py'), [dir.path]);
+    server = await grpcPeer(dir.path);
     flow = await start('json-to-grpc.yaml', { SHIPPING_GRPC: `127.0.0.1:${server.port}`, TENANT: 'acme' });
   });
   after(async () => {
@@ -88,16 +101,14 @@ describe('json-to-grpc.yaml', { skip: peerSkip([['protoc', '--version'], ['test'
   });
 });
 
-describe('quote-aggregator.yaml', { skip: peerSkip([['thrift', '--version'], ['protoc', '--version'], ['test', '-x', '/usr/bin/grpc_python_plugin']], ['thrift', 'grpc']) }, () => {
+describe('quote-aggregator.yaml', { skip: THRIFT_PEER || GRPC_PEER }, () => {
   const dir = tempDir('weft-flow-both-');
   let thrift: PythonServer;
   let grpc: PythonServer;
   let flow: RunningFlow;
   before(async () => {
-    generate('thrift', ['--gen', 'py', '-out', dir.path, join(FLOWS, 'idl/pricing.thrift')], dir.path);
-    generate('protoc', [`-I${join(FLOWS, 'proto')}`, `--python_out=${dir.path}`, `--grpc_out=${dir.path}`, '--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin', 'shipping.proto'], dir.path);
-    thrift = await startPythonServer(join(PEERS, 'thrift_server.py'), [dir.path, 'framed', 'compact']);
-    grpc = await startPythonServer(join(PEERS, 'grpc_server.py'), [dir.path]);
+    thrift = await thriftPeer(dir.path);
+    grpc = await grpcPeer(dir.path);
     flow = await start('quote-aggregator.yaml', { PRICING_THRIFT_URL: `tcp://127.0.0.1:${thrift.port}`, SHIPPING_GRPC: `127.0.0.1:${grpc.port}` });
   });
   after(async () => {
@@ -125,5 +136,30 @@ describe('quote-aggregator.yaml', { skip: peerSkip([['thrift', '--version'], ['p
     const res = await fetch(`${flow.url}/offers`, { method: 'POST', body: '{"sku":"missing","qty":1}', headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 502);
     assert.match(await res.text(), /<code>THRIFT_EXCEPTION<\/code>/);
+  });
+});
+
+describe('xml-to-thrift.yaml', { skip: THRIFT_PEER }, () => {
+  const dir = tempDir('weft-flow-xml-thrift-');
+  let server: PythonServer;
+  let flow: RunningFlow;
+  let QuoteAnswer: protobuf.Type;
+  before(async () => {
+    server = await thriftPeer(dir.path);
+    flow = await start('xml-to-thrift.yaml', { PRICING_THRIFT_URL: `tcp://127.0.0.1:${server.port}` });
+    QuoteAnswer = protobuf.loadSync(join(FLOWS, 'proto/pricing-api.proto')).lookupType('pricing.api.v1.QuoteAnswer');
+  });
+  after(async () => {
+    await flow?.stop();
+    await server?.stop();
+    dir.remove();
+  });
+
+  it('an XML request becomes a Thrift call; the answer is ProtoBuf with int64 exact', async () => {
+    const res = await fetch(`${flow.url}/quotes`, { method: 'POST', body: '<quote><sku>A-1</sku><qty>2</qty></quote>', headers: { 'content-type': 'application/xml' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/x-protobuf');
+    const answer = QuoteAnswer.toObject(QuoteAnswer.decode(new Uint8Array(await res.arrayBuffer())), { longs: String });
+    assert.deepEqual(answer, { sku: 'A-1', quantity: 2, totalCents: '18014398509481986', tags: ['py', 'framed'] });
   });
 });
