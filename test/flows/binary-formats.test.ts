@@ -94,6 +94,17 @@ describe('json-to-grpc.yaml', { skip: GRPC_PEER }, () => {
     assert.deepEqual(await res.json(), { sku: 'A-1', priceCents: '3600', speed: 'FAST', tenant: 'acme' });
   });
 
+  it('a ProtoBuf request works the same, and the answer is still JSON', async () => {
+    const QuoteRequest = protobuf.loadSync(join(FLOWS, 'proto/shipping.proto')).lookupType('shipping.v1.QuoteRequest');
+    const res = await fetch(`${flow.url}/shipping/quote`, {
+      method: 'POST',
+      body: QuoteRequest.encode(QuoteRequest.fromObject({ sku: 'P-1', weightGrams: '3002399751580331' })).finish() as RequestInit['body'],
+      headers: { 'content-type': 'application/x-protobuf' },
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { sku: 'P-1', priceCents: '9007199254740993', speed: 'SLOW', tenant: 'acme' });
+  });
+
   it('a gRPC NOT_FOUND answers 404 with the status name', async () => {
     const res = await post({ sku: 'missing', weightGrams: 1 });
     assert.equal(res.status, 404);
