@@ -99,6 +99,8 @@ export class TcpPool {
   #stopping = false;
   #lastError: string | undefined;
   #idleWait: (() => void) | undefined;
+  // Every live connection, so stop() can destroy what is still busy at the deadline.
+  #all = new Set<Connection>();
 
   constructor(options: TcpPoolOptions) {
     this.#o = options;
@@ -160,9 +162,6 @@ export class TcpPool {
     }
     this.#all.forEach((c) => c.socket.destroy());
   }
-
-  // Every live connection, so stop() can destroy what is still busy at the deadline.
-  #all = new Set<Connection>();
 
   async #acquire(signal: AbortSignal | undefined): Promise<Connection> {
     if (this.#stopping) throw new WeftError('SHUTTING_DOWN', `endpoint ${this.#o.endpoint} is stopping`);

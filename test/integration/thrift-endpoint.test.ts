@@ -5,11 +5,12 @@
  * hits the endpoint timeout, pooled concurrency, and load errors at their position.
  */
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertProblem, loadProblems, startTestFlow, type TestFlow } from '../support/flow.ts';
+import { MemoryTransport, protocolFor } from '../../runtime/codecs/thrift-wire.ts';
 import { generate, peerSkip, PEERS, startPythonServer, tempDir, type PythonServer } from '../support/python-peer.ts';
 
 const IDL = `namespace py pricing
@@ -177,6 +178,55 @@ describe('thrift endpoint without a peer', () => {
       assert.equal(ready.status, 503);
     } finally {
       await flow.stop();
+    }
+  });
+
+  it('a misbehaving server gets clear errors, and the flow keeps serving', async () => {
+    // A raw TCP peer: reads one framed call, then answers as told.
+    let answer: (socket: Socket, seqid: number) => void = () => {};
+    const server = createServer((socket) => {
+      let buf = Buffer.alloc(0);
+      socket.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (buf.length < 4 || buf.length < 4 + buf.readInt32BE(0)) return;
+        const frame = buf.subarray(4, 4 + buf.readInt32BE(0));
+        buf = Buffer.alloc(0);
+        const p = protocolFor('binary', new MemoryTransport(frame));
+        answer(socket, p.readMessageBegin().rseqid);
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const flow = await startTestFlow(flowYaml(`{ url: "tcp://127.0.0.1:${port}", service: pricing.Pricing, maxBody: 1kb }`), { files: { 'idl/pricing.thrift': IDL } });
+    const frame = (bytes: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
+    const reply = (seqid: number) => {
+      const t = new MemoryTransport();
+      const p = protocolFor('binary', t);
+      p.writeMessageBegin('quote', 2, seqid);
+      p.writeStructBegin('r');
+      p.writeFieldStop();
+      p.writeStructEnd();
+      p.writeMessageEnd();
+      return t.written();
+    };
+    const cases: [string, (s: Socket, seqid: number) => void, string][] = [
+      ['garbage in a frame', (s) => s.write(frame(Buffer.from('hello'))), 'UPSTREAM_MALFORMED'],
+      ['a frame that claims 2^31 bytes', (s) => s.write(Buffer.from([0x7f, 0xff, 0xff, 0xff])), 'UPSTREAM_TOO_LARGE'],
+      ['a reply to another call', (s, seqid) => s.write(frame(reply(seqid + 1))), 'UPSTREAM_MALFORMED'],
+      ['no result for a non-void method', (s, seqid) => s.write(frame(reply(seqid))), 'THRIFT_APPLICATION'],
+      ['half a frame, then close', (s) => s.end(Buffer.from([0, 0, 0, 9, 1, 2])), 'CONNECTION_RESET'],
+    ];
+    try {
+      for (const [what, behaviour, code] of cases) {
+        answer = behaviour;
+        const res = await flow.fetch('/quote', { method: 'POST', body: '{"sku":"x","qty":1}', headers: { 'content-type': 'application/json' } });
+        assert.equal(((await res.json()) as { code: string }).code, code, what);
+        assert.equal(res.status, 502, what);
+      }
+    } finally {
+      await flow.stop();
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 
