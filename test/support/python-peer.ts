@@ -21,7 +21,7 @@ export const PEERS = join(import.meta.dirname, 'peers');
 export function peerSkip(commands: string[][], modules: string[]): false | string {
   if (process.env.WEFT_REQUIRE_SERVICES === '1') return false;
   for (const cmd of commands) {
-    if (spawnSync(cmd[0], cmd.slice(1)).status !== 0) return `${cmd.at(-1)} is not installed (.ci/run installs it)`;
+    if (spawnSync(cmd[0], cmd.slice(1)).status !== 0) return `${cmd[0] === 'test' ? cmd.at(-1) : cmd[0]} is not installed (.ci/run installs it)`;
   }
   for (const m of modules) {
     if (spawnSync(PYTHON, ['-c', `import ${m}`]).status !== 0) return `python module ${m} is not installed for ${PYTHON} (.ci/run installs it)`;
