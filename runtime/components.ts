@@ -1,4 +1,5 @@
 /** The built-in triggers, steps and endpoint kinds. Connectors register here and nowhere else. */
+import { grpcEndpoint } from '../connectors/grpc/endpoint.ts';
 import { httpEndpoint } from '../connectors/http/endpoint.ts';
 import { httpTrigger } from '../connectors/http/trigger.ts';
 import { soapEndpoint } from '../connectors/soap/endpoint.ts';
@@ -8,6 +9,7 @@ import { mqttEndpoint } from '../connectors/mqtt/endpoint.ts';
 import { mqttTrigger } from '../connectors/mqtt/trigger.ts';
 import { natsEndpoint } from '../connectors/nats/endpoint.ts';
 import { natsTrigger } from '../connectors/nats/trigger.ts';
+import { thriftEndpoint } from '../connectors/thrift/endpoint.ts';
 import { Registry } from './registry.ts';
 import { callStep } from './steps/call.ts';
 import { choiceStep } from './steps/choice.ts';
@@ -27,6 +29,8 @@ export function builtInRegistry(): Registry {
     .trigger(httpTrigger)
     .endpoint(httpEndpoint)
     .endpoint(soapEndpoint)
+    .endpoint(thriftEndpoint)
+    .endpoint(grpcEndpoint)
     .step(transformStep)
     .step(setStep)
     .step(validateStep)

@@ -53,6 +53,10 @@ export const ERROR_CODES = {
   // Publishing to brokers.
   UNROUTABLE: { status: 502, retryable: false, title: 'Broker could not route the message to any queue' },
   PUBLISH_REJECTED: { status: 502, retryable: true, title: 'Broker refused to take the message' },
+  // Binary RPC.
+  THRIFT_EXCEPTION: { status: 502, retryable: false, title: 'Thrift service threw a declared exception' },
+  THRIFT_APPLICATION: { status: 502, retryable: false, title: 'Thrift service answered with a TApplicationException' },
+  GRPC_STATUS: { status: 502, retryable: false, title: 'gRPC call failed with a status' },
   // The runtime.
   ABORTED: { status: 503, retryable: false, title: 'Work was cancelled' },
   SHUTTING_DOWN: { status: 503, retryable: true, title: 'Process is shutting down' },

@@ -129,7 +129,8 @@ export function upstreamStatusError(name: string, res: HttpResponse, body: unkno
   });
 }
 
-function compileHeaders(headers: Record<string, string> | undefined, at: CompileContext): (readonly [string, Template])[] {
+/** Header (or metadata) templates, names lower-cased; shared by the endpoints that send headers. */
+export function compileHeaders(headers: Record<string, string> | undefined, at: CompileContext): (readonly [string, Template])[] {
   return Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), at.template(v, k)] as const);
 }
 

@@ -247,10 +247,15 @@ function readValue(p: ThriftProtocol, t: ThriftType, depth: number, field?: Thri
   }
 }
 
-/** Every element takes at least one byte, so a size beyond the bytes left is a lie. */
+/**
+ * Every element takes at least one byte, so a size beyond the bytes left cannot be read from
+ * this input. It is reported as truncation: a reader of a stream (Thrift RPC over a buffered
+ * transport) waits for more bytes, a reader of a whole body answers MALFORMED_BODY.
+ */
 function checkSize(p: ThriftProtocol, size: number): void {
   const left = (p as unknown as { trans: MemoryTransport }).trans.remaining;
-  if (size < 0 || size > left) throw decodeError(`a container claims ${size} elements but ${left} bytes are left`);
+  if (size < 0) throw decodeError(`a container claims ${size} elements`);
+  if (size > left) throw new TruncatedError(`a container claims ${size} elements but ${left} bytes are left`);
 }
 
 function skip(p: ThriftProtocol, type: number, depth: number): void {

@@ -19,6 +19,8 @@ import { CircuitBreaker, circuitBreakerSchema, withCircuitBreaker, type CircuitB
 import { retrySchema, withRetry, type RetryConfig } from './policies/retry.ts';
 import { withTimeLimit, withTimeout, type Operation } from './policies/timeout.ts';
 
+export { deadlineOf } from './policies/timeout.ts';
+
 /** Options every endpoint takes beside its kind key. */
 export const ENDPOINT_COMMON = {
   timeout: { ...ref.duration, description: 'Time limit for one try of a call, connection included. Default 30s.' },

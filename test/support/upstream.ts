@@ -10,6 +10,8 @@ export interface Recorded {
   url: string;
   headers: IncomingMessage['headers'];
   body: string;
+  /** The body's bytes, for binary formats. */
+  raw: Buffer;
 }
 
 export type Handler = (req: Recorded, res: ServerResponse) => void | Promise<void>;
@@ -28,7 +30,8 @@ export async function startUpstream(handler: Handler): Promise<Upstream> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rec: Recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const raw = Buffer.concat(chunks);
+      const rec: Recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw.toString('utf8'), raw };
       requests.push(rec);
       Promise.resolve(handler(rec, res)).catch((err: unknown) => {
         res.statusCode = 500;

@@ -17,6 +17,16 @@ export type Operation<A, R> = (arg: A, signal: AbortSignal | undefined) => Promi
 
 const EXPIRED = Symbol('expired');
 
+const callDeadlines = new WeakMap<AbortSignal, number>();
+
+/**
+ * When the call that got `signal` must be done (epoch ms), for protocols that tell the server
+ * their deadline (gRPC's grpc-timeout). The policy's signal still enforces it.
+ */
+export function deadlineOf(signal: AbortSignal | undefined): number | undefined {
+  return signal === undefined ? undefined : callDeadlines.get(signal);
+}
+
 /** Runs `op` with a signal that aborts when `outer` does or `ms` pass; throws EXPIRED in the latter case. */
 async function limited<A, R>(op: Operation<A, R>, arg: A, outer: AbortSignal | undefined, ms: number): Promise<R> {
   const controller = new AbortController();
@@ -25,6 +35,7 @@ async function limited<A, R>(op: Operation<A, R>, arg: A, outer: AbortSignal | u
     expired = true;
     controller.abort(new DOMException('time limit reached', 'TimeoutError'));
   }, ms);
+  callDeadlines.set(controller.signal, Date.now() + ms);
   const forward = () => controller.abort(outer?.reason);
   if (outer) {
     if (outer.aborted) forward();

@@ -1,0 +1,58 @@
+/**
+ * Thrift over HTTP (THttpClient / THttpServer): each call is a POST of one unframed message
+ * with Content-Type application/x-thrift, the reply is the answer's body. Keep-alive pool
+ * from undici, as the http endpoint uses.
+ */
+import { Pool } from 'undici';
+import { WeftError } from '../../runtime/errors.ts';
+import { networkError } from '../http/network-errors.ts';
+import { INCOMPLETE, type ReplyReader } from './tcp-pool.ts';
+
+const MEDIA_TYPE = 'application/x-thrift';
+
+export class HttpTransport {
+  readonly #pool: Pool;
+  readonly #url: URL;
+  readonly #endpoint: string;
+
+  constructor(url: URL, maxReply: number, max: number, endpoint: string) {
+    this.#url = url;
+    this.#endpoint = endpoint;
+    this.#pool = new Pool(url.origin, { maxResponseSize: maxReply, connections: max, keepAliveTimeout: 4_000 });
+  }
+
+  async request<T>(message: Buffer, read: ReplyReader<T> | undefined, signal: AbortSignal | undefined): Promise<T | undefined> {
+    const path = this.#url.pathname + this.#url.search;
+    let status: number;
+    let bytes: Buffer;
+    try {
+      const res = await this.#pool.request({
+        path,
+        method: 'POST',
+        headers: { 'content-type': MEDIA_TYPE, accept: MEDIA_TYPE },
+        body: message,
+        signal,
+      });
+      status = res.statusCode;
+      bytes = Buffer.from(await res.body.arrayBuffer());
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw networkError(err, this.#endpoint, this.#url.href);
+    }
+    if (status >= 400) {
+      throw new WeftError('UPSTREAM_STATUS', `${this.#endpoint} answered ${status} to POST ${this.#url.href}`, {
+        endpoint: this.#endpoint,
+        details: { upstream: { status, body: bytes.toString('utf8') } },
+      });
+    }
+    if (read === undefined) return undefined;
+    const value = read(bytes);
+    if (value === INCOMPLETE) throw new WeftError('UPSTREAM_MALFORMED', `reply of ${this.#endpoint} is not valid Thrift: the body ends early`, { endpoint: this.#endpoint });
+    return value;
+  }
+
+  async stop(deadline: AbortSignal): Promise<void> {
+    const forced = new Promise<void>((resolve) => deadline.addEventListener('abort', () => resolve(void this.#pool.destroy()), { once: true }));
+    await Promise.race([this.#pool.close(), forced]);
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * A pool of TCP connections to one Thrift server, with framed or buffered transport. Thrift
+ * servers answer the calls of one connection in order, one at a time, so a connection carries
+ * one call at a time and concurrency comes from the pool (`pool` connections at most, later
+ * calls wait for a free one). A connection that fails, times out or desynchronises is dropped;
+ * the next call opens a new one (that is the reconnect). Replies are bounded by `maxReply`.
+ */
+import { connect, type Socket } from 'node:net';
+import { WeftError } from '../../runtime/errors.ts';
+import { networkError } from '../http/network-errors.ts';
+
+/** Returned by a reply reader when the bytes so far are not a whole reply yet. */
+export const INCOMPLETE: unique symbol = Symbol('weft.thrift.incomplete');
+export type ReplyReader<T> = (bytes: Buffer) => T | typeof INCOMPLETE;
+
+export interface TcpPoolOptions {
+  host: string;
+  port: number;
+  framed: boolean;
+  max: number;
+  maxReply: number;
+  endpoint: string;
+}
+
+interface Waiter {
+  resolve(c: Connection): void;
+  reject(err: unknown): void;
+}
+
+/** One socket and the bytes it has received since the current call was sent. */
+class Connection {
+  readonly socket: Socket;
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #wake: ((err?: unknown) => void) | undefined;
+  dead = false;
+
+  constructor(socket: Socket, onDead: (c: Connection) => void) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.#chunks.push(chunk);
+      this.#size += chunk.length;
+      this.#wake?.();
+    });
+    const die = (err?: unknown) => {
+      if (this.dead) return;
+      this.dead = true;
+      onDead(this);
+      this.#wake?.(err ?? Object.assign(new Error('connection closed before the reply was complete'), { code: 'ECONNRESET' }));
+    };
+    socket.on('error', die);
+    socket.on('close', () => die());
+  }
+
+  get received(): number {
+    return this.#size;
+  }
+
+  /** The bytes received so far, as one buffer. */
+  bytes(): Buffer {
+    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks, this.#size)];
+    return this.#chunks[0] ?? Buffer.alloc(0);
+  }
+
+  /**
+   * Resolves true on the next data, false when `idleMs` pass without any; rejects when the
+   * socket dies or `signal` aborts.
+   */
+  more(signal: AbortSignal | undefined, idleMs?: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      if (this.dead) return reject(Object.assign(new Error('connection closed before the reply was complete'), { code: 'ECONNRESET' }));
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => finish(signal!.reason);
+      const idle = idleMs === undefined ? undefined : setTimeout(() => finish(undefined, false), idleMs);
+      const finish = (err?: unknown, data = true) => {
+        this.#wake = undefined;
+        clearTimeout(idle);
+        signal?.removeEventListener('abort', onAbort);
+        if (err === undefined) resolve(data);
+        else reject(err);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#wake = finish;
+    });
+  }
+
+  reset(): void {
+    this.#chunks = [];
+    this.#size = 0;
+  }
+}
+
+export class TcpPool {
+  readonly #o: TcpPoolOptions;
+  #idle: Connection[] = [];
+  #open = 0;
+  #busy = 0;
+  #waiters: Waiter[] = [];
+  #stopping = false;
+  #lastError: string | undefined;
+  #idleWait: (() => void) | undefined;
+  // Every live connection, so stop() can destroy what is still busy at the deadline.
+  #all = new Set<Connection>();
+
+  constructor(options: TcpPoolOptions) {
+    this.#o = options;
+  }
+
+  get target(): string {
+    return `${this.#o.host}:${this.#o.port}`;
+  }
+
+  /** Opens the first connection, so a misconfigured address shows at start (health), not at the first message. */
+  async warm(): Promise<void> {
+    try {
+      const c = await this.#connect(undefined);
+      this.#idle.push(c);
+    } catch {
+      // Recorded in #lastError: the endpoint reports unhealthy and retries on the first call.
+    }
+  }
+
+  health(): { ok: boolean; detail?: string } {
+    return this.#lastError === undefined ? { ok: true } : { ok: false, detail: this.#lastError };
+  }
+
+  /**
+   * Sends one message and, unless `read` is undefined (oneway), reads its reply. The connection
+   * is returned to the pool only after a clean exchange; on any failure it is closed.
+   */
+  async request<T>(message: Buffer, read: ReplyReader<T> | undefined, signal: AbortSignal | undefined): Promise<T | undefined> {
+    const c = await this.#acquire(signal);
+    this.#busy++;
+    let reusable = false;
+    try {
+      c.reset();
+      await this.#write(c, message, signal);
+      const result = read === undefined ? undefined : await this.#readReply(c, read, signal);
+      // A oneway call that got bytes back has desynchronised the connection.
+      reusable = !c.dead && (read !== undefined || c.received === 0);
+      return result;
+    } catch (err) {
+      // An abort is the caller's (the endpoint policy names it TIMEOUT or ABORTED).
+      if (signal?.aborted) throw err;
+      throw networkError(err, this.#o.endpoint, this.target);
+    } finally {
+      this.#busy--;
+      this.#release(c, reusable);
+      if (this.#busy === 0) this.#idleWait?.();
+    }
+  }
+
+  async stop(deadline: AbortSignal): Promise<void> {
+    this.#stopping = true;
+    for (const w of this.#waiters.splice(0)) w.reject(new WeftError('SHUTTING_DOWN', `endpoint ${this.#o.endpoint} is stopping`));
+    for (const c of this.#idle.splice(0)) c.socket.end();
+    if (this.#busy > 0) {
+      await new Promise<void>((resolve) => {
+        this.#idleWait = resolve;
+        deadline.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+    this.#all.forEach((c) => c.socket.destroy());
+  }
+
+  async #acquire(signal: AbortSignal | undefined): Promise<Connection> {
+    if (this.#stopping) throw new WeftError('SHUTTING_DOWN', `endpoint ${this.#o.endpoint} is stopping`);
+    for (let c = this.#idle.pop(); c; c = this.#idle.pop()) if (!c.dead) return c;
+    if (this.#open < this.#o.max) return this.#connect(signal);
+    return new Promise<Connection>((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(signal!.reason);
+      };
+      const waiter: Waiter = {
+        resolve: (c) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(c);
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #release(c: Connection, reusable: boolean): void {
+    if (!reusable || this.#stopping) c.socket.destroy();
+    const waiter = this.#waiters.shift();
+    if (!waiter) {
+      if (reusable && !this.#stopping) this.#idle.push(c);
+      return;
+    }
+    if (reusable && !c.dead) return waiter.resolve(c);
+    // The freed slot goes to the waiter as a fresh connection.
+    this.#connect(undefined).then(waiter.resolve, waiter.reject);
+  }
+
+  #connect(signal: AbortSignal | undefined): Promise<Connection> {
+    this.#open++;
+    return new Promise<Connection>((resolve, reject) => {
+      if (signal?.aborted) {
+        this.#open--;
+        return reject(signal.reason);
+      }
+      // Not net.connect's own `signal` option: it would stay bound to the socket and kill it,
+      // pooled and serving another call by then, when this call's timer fires later.
+      const socket = connect({ host: this.#o.host, port: this.#o.port, noDelay: true, keepAlive: true });
+      const onAbort = () => {
+        socket.off('error', fail);
+        this.#open--;
+        socket.destroy();
+        reject(signal!.reason);
+      };
+      const fail = (err: unknown) => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#open--;
+        this.#lastError = `cannot connect to ${this.target}: ${(err as Error)?.message ?? err}`;
+        socket.destroy();
+        reject(networkError(err, this.#o.endpoint, this.target));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        signal?.removeEventListener('abort', onAbort);
+        socket.off('error', fail);
+        this.#lastError = undefined;
+        const c = new Connection(socket, (dead) => {
+          this.#open--;
+          this.#all.delete(dead);
+          this.#idle = this.#idle.filter((i) => i !== dead);
+        });
+        this.#all.add(c);
+        resolve(c);
+      });
+    });
+  }
+
+  #write(c: Connection, message: Buffer, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      let data = message;
+      if (this.#o.framed) {
+        const header = Buffer.allocUnsafe(4);
+        header.writeInt32BE(message.length);
+        data = Buffer.concat([header, message]);
+      }
+      c.socket.write(data, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async #readReply<T>(c: Connection, read: ReplyReader<T>, signal: AbortSignal | undefined): Promise<T> {
+    const { framed, maxReply, endpoint } = this.#o;
+    // A buffered reply has no length: it is complete when it decodes. Decoding is retried when
+    // the bytes have doubled since the last try, or when the peer pauses (BUFFERED_IDLE_MS), so
+    // a reply in many small chunks costs a few decodes, not one per chunk.
+    let tried = 0;
+    let paused = false;
+    // Bounded: each pass waits for new bytes or a pause, and the reply is capped at maxReply.
+    for (;;) {
+      const bytes = c.bytes();
+      if (framed && bytes.length >= 4) {
+        const size = bytes.readInt32BE(0);
+        if (size < 0 || size > maxReply) throw tooLarge(endpoint, size, maxReply);
+        if (bytes.length >= 4 + size) {
+          if (bytes.length > 4 + size) throw new WeftError('UPSTREAM_MALFORMED', `${endpoint} sent ${bytes.length - 4 - size} bytes after the reply frame`, { endpoint });
+          const value = read(bytes.subarray(4));
+          if (value === INCOMPLETE) throw new WeftError('UPSTREAM_MALFORMED', `reply of ${endpoint} is not valid Thrift: it ends before its frame does`, { endpoint });
+          return value;
+        }
+      } else if (!framed && bytes.length > tried && (paused || bytes.length >= 2 * tried)) {
+        tried = bytes.length;
+        const value = read(bytes);
+        if (value !== INCOMPLETE) return value;
+        if (bytes.length > maxReply) throw tooLarge(endpoint, bytes.length, maxReply);
+      }
+      paused = !(await c.more(signal, !framed && c.received > tried ? BUFFERED_IDLE_MS : undefined));
+    }
+  }
+}
+
+const BUFFERED_IDLE_MS = 2;
+
+function tooLarge(endpoint: string, size: number, max: number): WeftError {
+  return new WeftError('UPSTREAM_TOO_LARGE', `reply of ${endpoint} (${size} bytes) exceeds maxBody (${max} bytes)`, { endpoint });
+}
