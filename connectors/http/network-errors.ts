@@ -26,9 +26,16 @@ const BY_CODE: Record<string, ErrorCode> = {
 /** Maps a thrown network error; aborts are returned unchanged so the caller's policy names them. */
 export function networkError(err: unknown, endpoint: string, target: string): unknown {
   if (err instanceof WeftError) return err;
-  const e = err as { name?: string; code?: string; cause?: { code?: string }; message?: string };
-  if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED' || e?.code === 'ABORT_ERR') return err;
-  const code = BY_CODE[e?.code ?? ''] ?? BY_CODE[e?.cause?.code ?? ''] ?? (e?.code?.startsWith('HPE_') ? 'UPSTREAM_MALFORMED' : undefined);
+  // `code` is not always a string (a DOMException's is a number): read it as one only when it is.
+  const raw = err as { name?: string; code?: unknown; cause?: { code?: unknown }; message?: string };
+  const e = {
+    name: raw?.name,
+    message: raw?.message,
+    code: typeof raw?.code === 'string' ? raw.code : undefined,
+    cause: { code: typeof raw?.cause?.code === 'string' ? raw.cause.code : undefined },
+  };
+  if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.code === 'UND_ERR_ABORTED' || e.code === 'ABORT_ERR') return err;
+  const code = BY_CODE[e?.code ?? ''] ?? BY_CODE[e?.cause?.code ?? ''] ?? (e.code?.startsWith('HPE_') ? 'UPSTREAM_MALFORMED' : undefined);
   if (!code) return new WeftError('CONNECTION_FAILED', `call to ${endpoint} (${target}) failed: ${e?.message ?? String(err)}`, { endpoint, cause: err });
   return new WeftError(code, `call to ${endpoint} (${target}) failed: ${e?.code ?? e?.cause?.code} ${e?.message ?? ''}`.trim(), {
     endpoint,
