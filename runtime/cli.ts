@@ -27,8 +27,10 @@ const USAGE = `Usage:
   weft openapi FLOW                                       print the OpenAPI 3.1 document of the flow's trigger
   weft k8s FLOW --image IMAGE [--replicas N] [--min N] [--max N] [--cpu 100m] [--memory 256Mi]
            [--cpu-target 70] [--namespace NS] [--env NAME=VALUE]...
+           [--queue-target 20] [--nats-monitoring HOST:8222]
                                                           print Kubernetes manifests for the flow (ConfigMap,
-                                                          Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget)
+                                                          Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget;
+                                                          queue-triggered flows: a KEDA ScaledObject on the backlog)
   weft schema [--write]                                   print the flow JSON Schema (--write: ${'docs/weft-flow.schema.json'})
 `;
 
@@ -127,6 +129,8 @@ function k8s(args: string[]): void {
       'cpu-target': { type: 'string' },
       namespace: { type: 'string' },
       env: { type: 'string', multiple: true },
+      'queue-target': { type: 'string' },
+      'nats-monitoring': { type: 'string' },
     },
   });
   if (positionals.length !== 1) fail(`weft k8s takes one flow file\n${USAGE}`);
@@ -153,6 +157,8 @@ function k8s(args: string[]): void {
     memory: quantity(values.memory, 'memory', /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/),
     namespace: values.namespace,
     env,
+    queueTarget: count(values['queue-target'], 'queue-target'),
+    natsMonitoring: values['nats-monitoring'],
   };
   // The flow loads with the variables the pods will have, so ${env.X} problems show here.
   const flow = loadOrExit(positionals[0], 'k8s', { ...process.env, ...env });

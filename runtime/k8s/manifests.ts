@@ -10,6 +10,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import { stringify } from 'yaml';
 import type { CompiledFlow } from '../flow/compile.ts';
 import { DRAIN_TIMEOUT_MS } from '../engine/lifecycle.ts';
+import { DEFAULT_QUEUE_TARGET, scaledObject } from './keda.ts';
 
 export interface K8sOptions {
   image: string;
@@ -25,6 +26,10 @@ export interface K8sOptions {
   /** Extra container environment (what `${env.X}` in the flow reads). */
   env?: Record<string, string>;
   namespace?: string;
+  /** Queue-triggered flows: messages waiting per replica that KEDA aims at. */
+  queueTarget?: number;
+  /** NATS-triggered flows: the NATS monitoring endpoint (host:port) KEDA reads. */
+  natsMonitoring?: string;
 }
 
 export const TRAFFIC_PORT = 8080;
@@ -144,13 +149,23 @@ export function buildManifests(flow: CompiledFlow, options: K8sOptions): Manifes
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: options.cpuTarget ?? DEFAULTS.cpuTarget } } }],
     },
   };
+  // A queue-triggered flow scales on its backlog (KEDA), not on CPU, and serves no traffic port.
+  const triggerKind = Object.keys(flow.doc.trigger)[0];
+  const keda = scaledObject(triggerKind, flow.doc.trigger[triggerKind], readFileSync(flow.info.file, 'utf8'), { min, max, name, metadata }, {
+    queueTarget: options.queueTarget ?? DEFAULT_QUEUE_TARGET,
+    natsMonitoring: options.natsMonitoring,
+  });
   const pdb: Manifest = {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
     metadata: metadata(),
     spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
   };
-  return [configMap, deployment, service, hpa, pdb];
+  if (triggerKind !== 'http') {
+    const container = (deployment.spec as { template: { spec: { containers: { ports: { name: string }[] }[] } } }).template.spec.containers[0];
+    container.ports = container.ports.filter((p) => p.name === 'admin');
+  }
+  return [configMap, deployment, ...(triggerKind === 'http' ? [service] : []), keda ?? hpa, pdb];
 }
 
 export function manifestsYaml(manifests: readonly Manifest[]): string {

@@ -170,4 +170,63 @@ describe('weft k8s', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /min \(4\) <= replicas \(2\)/);
   });
+
+  describe('queue-triggered flows scale on their backlog with KEDA', () => {
+    const QUEUE_FLOW = (trigger: string) => `weft: 1
+name: order-events
+trigger:
+${trigger}
+endpoints:
+  out:
+    amqp: { url: "\${env.AMQP_URL}", exchange: shop }
+steps:
+  - publish: { to: out, key: order.priced }
+`;
+    const DEAD = 'deadLetter: { to: out, key: dead }';
+
+    it('amqp: a ScaledObject on the queue (host from the pods\' env), no Service, no traffic port, no CPU autoscaler', async () => {
+      const file = writeFlow(QUEUE_FLOW(`  amqp: { url: "\${env.AMQP_URL}", queue: orders, ${DEAD} }`));
+      const r = await weft('k8s', file, '--image', 'weft:1', '--env', 'AMQP_URL=amqp://guest:guest@rabbit:5672', '--min', '1', '--max', '30', '--queue-target', '50');
+      assert.equal(r.code, 0, r.stderr);
+      const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+      assert.deepEqual(objects.map((o) => o.kind), ['ConfigMap', 'Deployment', 'ScaledObject', 'PodDisruptionBudget']);
+      validateSchemas(objects);
+      assert.deepEqual(unknownFieldProblems(objects), []);
+      const so = byKind(objects, 'ScaledObject');
+      const deploy = byKind(objects, 'Deployment');
+      assert.deepEqual(so.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: deploy.metadata.name });
+      assert.equal(so.spec.minReplicaCount, 1);
+      assert.equal(so.spec.maxReplicaCount, 30);
+      assert.deepEqual(so.spec.triggers, [
+        { type: 'rabbitmq', metadata: { protocol: 'amqp', queueName: 'orders', mode: 'QueueLength', value: '50', hostFromEnv: 'AMQP_URL' } },
+      ]);
+      const container = deploy.spec.template.spec.containers[0];
+      assert.ok(container.env.some((e: { name: string }) => e.name === 'AMQP_URL'), 'KEDA reads the host from an env the container has');
+      assert.deepEqual(container.ports.map((p: { name: string }) => p.name), ['admin']);
+      assert.ok(!JSON.stringify(so).includes('guest:guest'), 'the ScaledObject carries no credentials');
+    });
+
+    it('nats: a ScaledObject on the stream and durable consumer through the monitoring endpoint', async () => {
+      const file = writeFlow(QUEUE_FLOW(`  nats: { url: "nats://nats.messaging:4222", stream: ORDERS, subject: orders.>, durable: pricing, ${DEAD} }`));
+      const r = await weft('k8s', file, '--image', 'weft:1', '--env', 'AMQP_URL=amqp://rabbit');
+      assert.equal(r.code, 0, r.stderr);
+      const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+      validateSchemas(objects);
+      assert.deepEqual(unknownFieldProblems(objects), []);
+      assert.deepEqual(byKind(objects, 'ScaledObject').spec.triggers, [
+        {
+          type: 'nats-jetstream',
+          metadata: { natsServerMonitoringEndpoint: 'nats.messaging:8222', account: '$G', stream: 'ORDERS', consumer: 'pricing', lagThreshold: '20' },
+        },
+      ]);
+    });
+
+    it('mqtt: KEDA has no MQTT scaler, so the CPU autoscaler stays', async () => {
+      const file = writeFlow(QUEUE_FLOW(`  mqtt: { url: "mqtt://broker:1883", topic: orders/#, ${DEAD} }`));
+      const r = await weft('k8s', file, '--image', 'weft:1', '--env', 'AMQP_URL=amqp://rabbit');
+      assert.equal(r.code, 0, r.stderr);
+      const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as Obj).kind);
+      assert.deepEqual(kinds, ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
+    });
+  });
 });

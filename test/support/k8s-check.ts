@@ -11,6 +11,7 @@ import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 
 type Obj = { apiVersion: string; kind: string; [k: string]: unknown };
 
@@ -20,6 +21,7 @@ const MODELS: Record<string, { module: string; iface: string; make: (o: Obj) => 
   'apps/v1/Deployment': { module: 'kubernetes-models/apps/v1', iface: 'IDeployment', make: (o) => new Deployment(o as never) },
   'autoscaling/v2/HorizontalPodAutoscaler': { module: 'kubernetes-models/autoscaling/v2', iface: 'IHorizontalPodAutoscaler', make: (o) => new HorizontalPodAutoscaler(o as never) },
   'policy/v1/PodDisruptionBudget': { module: 'kubernetes-models/policy/v1', iface: 'IPodDisruptionBudget', make: (o) => new PodDisruptionBudget(o as never) },
+  'keda.sh/v1alpha1/ScaledObject': { module: '@kubernetes-models/keda/keda.sh/v1alpha1', iface: 'IScaledObject', make: (o) => new ScaledObject(o as never) },
 };
 
 function modelOf(o: Obj) {
