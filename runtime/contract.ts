@@ -180,6 +180,8 @@ export interface RequestObserver {
 /** Endpoint policies report each finished call; `code` is the error code, undefined on success. */
 export interface CallObserver {
   observe(endpoint: string, kind: string, code: string | undefined, seconds: number): void;
+  /** A retry policy is about to try a call again after a failure with `code`. */
+  retried?(endpoint: string, code: string): void;
 }
 
 export interface InflightTracker {

@@ -8,7 +8,10 @@
  * codes from the catalogue or a flow's `fail` codes, status codes): nothing per message.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CallObserver, RequestObserver } from '../contract.ts';
+import type { CallObserver, PolicyHealth, RequestObserver } from '../contract.ts';
+import type { CircuitState } from '../engine/policies/circuit-breaker.ts';
+
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
 
 export interface FlowMetrics {
   readonly registry: Registry;
@@ -16,6 +19,8 @@ export interface FlowMetrics {
   readonly requests: RequestObserver;
   /** For endpoint policies: one call per finished endpoint call. */
   readonly calls: CallObserver;
+  /** Where the endpoints' policy state (breakers, bulkheads) is read at scrape time. */
+  watchPolicies(read: () => Record<string, PolicyHealth | undefined>): void;
   /** Text exposition for /metrics. */
   scrape(): Promise<string>;
   readonly contentType: string;
@@ -70,6 +75,37 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
     labelNames: ['endpoint', 'kind', 'code'] as const,
     registers: [registry],
   });
+  const retries = new Counter({
+    name: 'weft_endpoint_retries_total',
+    help: 'Calls tried again by the endpoint retry policy, by endpoint and the error that caused it.',
+    labelNames: ['endpoint', 'code'] as const,
+    registers: [registry],
+  });
+  // Policy state is read from the policies when scraped: nothing is updated per call.
+  let policies: () => Record<string, PolicyHealth | undefined> = () => ({});
+  new Gauge({
+    name: 'weft_endpoint_circuit_state',
+    help: 'Circuit breaker state per endpoint: 1 for the current state (closed, half-open, open), 0 for the others.',
+    labelNames: ['endpoint', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [endpoint, p] of Object.entries(policies())) {
+        if (!p?.circuit) continue;
+        for (const state of CIRCUIT_STATES) this.set({ endpoint, state }, p.circuit.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'weft_endpoint_bulkhead_in_flight',
+    help: 'Calls in flight through an endpoint bulkhead (its concurrency limit).',
+    labelNames: ['endpoint'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [endpoint, p] of Object.entries(policies())) if (p?.bulkhead) this.set({ endpoint }, p.bulkhead.inFlight);
+    },
+  });
   new Gauge({
     name: 'weft_flow_info',
     help: 'Always 1; labels name the flow this process runs.',
@@ -80,6 +116,9 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
     registry,
     contentType: registry.contentType,
     scrape: () => registry.metrics(),
+    watchPolicies(read) {
+      policies = read;
+    },
     requests: {
       observe(route, method, status, seconds) {
         const labels = { route, method, status: String(status) };
@@ -92,6 +131,9 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
         callsTotal.inc({ endpoint, kind, outcome: code ?? 'ok' });
         callSeconds.observe({ endpoint, kind }, seconds);
         if (code !== undefined) callErrors.inc({ endpoint, kind, code });
+      },
+      retried(endpoint, code) {
+        retries.inc({ endpoint, code });
       },
     },
   };

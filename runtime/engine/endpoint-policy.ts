@@ -68,7 +68,8 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig, observer?
       let chain = withTimeout(endpoint.prepare(call, at), timeoutMs, name);
       if (breaker) chain = withCircuitBreaker(chain, breaker, name);
       if (bulkhead) chain = withBulkhead(chain, bulkhead, name);
-      if (config.retry) chain = withRetry(chain, config.retry, endpoint.idempotent?.(call) ?? false, name);
+      const onRetry = observer?.retried ? (code: string) => observer.retried!(name, code) : undefined;
+      if (config.retry) chain = withRetry(chain, config.retry, endpoint.idempotent?.(call) ?? false, name, onRetry);
       const policed = tagged(chain, name);
       // Outermost: one observation per call as the step sees it, retries included.
       return observer ? measured(policed, name, endpoint.kind, observer) : policed;

@@ -73,6 +73,7 @@ export async function startFlow(file: string, options: StartOptions = {}): Promi
   };
   const flow = loadFlow(file, { registry: options.registry ?? builtInRegistry(), services, env: options.env });
 
+  metrics?.watchPolicies(() => Object.fromEntries(flow.endpoints.map((e) => [e.name, e.health().policies])));
   let started = false;
   const admin = createAdminServer({
     live: () => true,

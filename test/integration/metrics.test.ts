@@ -109,4 +109,46 @@ steps:
     const afterwards = (await scrape()).all;
     assert.equal(value(afterwards, 'weft_messages_in_flight', { flow: 'metered' }), 0);
   });
+
+  describe('endpoint policies', () => {
+    let guarded: TestFlow;
+    before(async () => {
+      guarded = await startTestFlow(
+        `weft: 1
+name: guarded
+trigger:
+  http: { method: GET, path: /down }
+endpoints:
+  flaky:
+    http: { url: "\${env.BACKEND}" }
+    retry: { attempts: 3, backoff: 1ms }
+    circuitBreaker: { failures: 2, resetAfter: 1m }
+    concurrency: 4
+steps:
+  - call: flaky
+    path: /down
+`,
+        { env: { BACKEND: backend.url } },
+      );
+    });
+    after(() => guarded?.stop());
+
+    it('counts retries by cause and shows the breaker state and bulkhead load', async () => {
+      const before = (await fetch(`${guarded.adminUrl}/metrics`).then((r) => r.text())).split('\n');
+      assert.ok(before.some((l) => l === 'weft_endpoint_circuit_state{endpoint="flaky",state="closed",flow="guarded"} 1'), before.join('\n'));
+      const downCalls = backend.requests.filter((r) => r.url === '/down').length;
+      // Try 1 fails (503, retryable), retry; try 2 fails and opens the breaker (2 failures), retry;
+      // try 3 meets the open circuit: CIRCUIT_OPEN is not retryable, so the call ends there.
+      const res = await guarded.fetch('/down');
+      assert.equal(res.status, 503);
+      assert.equal(((await res.json()) as { code: string }).code, 'CIRCUIT_OPEN');
+      assert.equal(backend.requests.filter((r) => r.url === '/down').length - downCalls, 2);
+      const all = samples(await fetch(`${guarded.adminUrl}/metrics`).then((r) => r.text()));
+      assert.equal(value(all, 'weft_endpoint_retries_total', { endpoint: 'flaky', code: 'UPSTREAM_STATUS' }), 2);
+      assert.equal(value(all, 'weft_endpoint_circuit_state', { endpoint: 'flaky', state: 'open' }), 1);
+      assert.equal(value(all, 'weft_endpoint_circuit_state', { endpoint: 'flaky', state: 'closed' }), 0);
+      assert.equal(value(all, 'weft_endpoint_bulkhead_in_flight', { endpoint: 'flaky' }), 0);
+      assert.equal(value(all, 'weft_endpoint_calls_total', { endpoint: 'flaky', outcome: 'CIRCUIT_OPEN' }), 1);
+    });
+  });
 });

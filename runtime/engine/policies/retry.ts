@@ -60,7 +60,13 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-export function withRetry(call: PreparedCall, config: RetryConfig, idempotent: boolean, name: string): PreparedCall {
+export function withRetry(
+  call: PreparedCall,
+  config: RetryConfig,
+  idempotent: boolean,
+  name: string,
+  onRetry?: (code: string) => void,
+): PreparedCall {
   if (config.attempts <= 1 || (!idempotent && !config.nonIdempotent)) return call;
   const attempts = config.attempts;
   const baseMs = config.backoff === undefined ? 100 : parseDuration(config.backoff);
@@ -85,6 +91,7 @@ export function withRetry(call: PreparedCall, config: RetryConfig, idempotent: b
           }
         }
         ex.log.debug({ endpoint: name, attempt, code: e.code, waitMs: wait }, 'retrying call');
+        onRetry?.(e.code);
         await sleep(wait, signal, `retry of ${name}`);
       }
     }
