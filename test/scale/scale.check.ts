@@ -192,7 +192,7 @@ describe('three replicas behind haproxy', { skip: missing ? `skipped: ${missing}
     await sleep(3000);
     const victim = replicas[1];
     victim.proc.child.kill('SIGKILL');
-    assert.equal(await victim.proc.exited, null, 'killed, not exited');
+    assert.equal(await victim.proc.exited, 'SIGKILL', 'killed, not exited');
     const result = await running;
     const counters = await haproxyCounters(stats);
     const probe = await probes;
