@@ -5,7 +5,8 @@
  * reconnects by itself; the call's deadline is the endpoint policy's (timeout or what is left of
  * the request's budget), sent to the server as grpc-timeout.
  */
-import { Client, connectivityState, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { Client, ServiceError } from '@grpc/grpc-js';
+import { lazyModule } from '../../runtime/lazy.ts';
 import type protobuf from 'protobufjs';
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
 import { asUpstream } from '../../runtime/codecs/formats.ts';
@@ -17,6 +18,8 @@ import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseSize } from '../../runtime/units.ts';
 import { compileHeaders } from '../http/endpoint.ts';
 import { grpcError } from './status.ts';
+
+const grpc = lazyModule<typeof import('@grpc/grpc-js')>('@grpc/grpc-js');
 
 interface GrpcEndpointConfig {
   url: string;
@@ -53,7 +56,7 @@ export const grpcEndpoint: EndpointDef<GrpcEndpointConfig> = {
       name,
       kind: 'grpc',
       async start() {
-        client = new Client(target, credentials.createInsecure(), { 'grpc.max_receive_message_length': maxBody });
+        client = new grpc.Client(target, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': maxBody });
         client.getChannel().getConnectivityState(true); // start connecting now, not at the first message
       },
       async stop() {
@@ -61,7 +64,7 @@ export const grpcEndpoint: EndpointDef<GrpcEndpointConfig> = {
       },
       health() {
         const state = client?.getChannel().getConnectivityState(false);
-        return state === connectivityState.TRANSIENT_FAILURE ? { ok: false, detail: `cannot connect to ${target}` } : { ok: true };
+        return state === grpc.connectivityState.TRANSIENT_FAILURE ? { ok: false, detail: `cannot connect to ${target}` } : { ok: true };
       },
 
       prepare(call: CallConfig, cat: CompileContext): PreparedCall {
@@ -85,7 +88,7 @@ export const grpcEndpoint: EndpointDef<GrpcEndpointConfig> = {
         return async function grpcCall(ex: Exchange, signal: AbortSignal | undefined): Promise<CallResult> {
           const value = args ? await args.evaluate(ex) : ex.body;
           const bytes = requestCodec.encode(value) as Uint8Array;
-          const metadata = new Metadata();
+          const metadata = new grpc.Metadata();
           metadata.set('x-request-id', ex.id);
           for (const [k, t] of headers) metadata.set(k, t.constant ?? (await t.render(ex)));
           const deadline = deadlineOf(signal);

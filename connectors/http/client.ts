@@ -4,7 +4,8 @@
  * over `urls` with outlier ejection; socket errors mapped to Weft codes. It answers whatever
  * status the upstream sent: what a status means is the endpoint kind's business.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { lazyModule } from '../../runtime/lazy.ts';
 import type { CompileContext, Health } from '../../runtime/contract.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { Balancer, outlierSchema, type Member, type OutlierConfig } from '../../runtime/engine/balancer.ts';
@@ -12,6 +13,8 @@ import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseSize } from '../../runtime/units.ts';
 import { authSchema, createAuth, type AuthConfig } from './auth/auth.ts';
 import { networkError } from './network-errors.ts';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 
 export interface HttpClientConfig {
   url?: string;
@@ -80,7 +83,7 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
       continue;
     }
     targets.push({
-      pool: new Pool(url.origin, { maxResponseSize, keepAliveTimeout: 4_000 }),
+      pool: new undici.Pool(url.origin, { maxResponseSize, keepAliveTimeout: 4_000 }),
       origin: url.origin,
       basePath: url.pathname.replace(/\/$/, ''),
     });

@@ -4,7 +4,8 @@
  * it lacks is a load error with its line; a WSDL URL is read at start.
  */
 import { readFileSync } from 'node:fs';
-import { request } from 'undici';
+import { lazyModule } from '../../runtime/lazy.ts';
+
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
 import { createXmlCodec } from '../../runtime/codecs/xml.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
@@ -19,6 +20,8 @@ import { upstreamStatusError } from '../http/endpoint.ts';
 import { envelope, MEDIA_TYPE, unwrap, type SoapVersion } from './envelope.ts';
 import { usernameToken, type PasswordType } from './security.ts';
 import { parseWsdl, type Wsdl } from './wsdl.ts';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 
 interface SoapEndpointConfig extends HttpClientConfig {
   wsdl?: string;
@@ -123,7 +126,7 @@ export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
         let bytes: Uint8Array;
         try {
           // reset: no keep-alive socket is left behind by a one-off read.
-          const res = await request(wsdlUrl, { signal: AbortSignal.timeout(30_000), reset: true });
+          const res = await undici.request(wsdlUrl, { signal: AbortSignal.timeout(30_000), reset: true });
           bytes = new Uint8Array(await res.body.arrayBuffer());
           if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
         } catch (err) {

@@ -3,10 +3,13 @@
  * with Content-Type application/x-thrift, the reply is the answer's body. Keep-alive pool
  * from undici, as the http endpoint uses.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { lazyModule } from '../../runtime/lazy.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import { networkError } from '../http/network-errors.ts';
 import { INCOMPLETE, type ReplyReader } from './tcp-pool.ts';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 
 const MEDIA_TYPE = 'application/x-thrift';
 
@@ -18,7 +21,7 @@ export class HttpTransport {
   constructor(url: URL, maxReply: number, max: number, endpoint: string) {
     this.#url = url;
     this.#endpoint = endpoint;
-    this.#pool = new Pool(url.origin, { maxResponseSize: maxReply, connections: max, keepAliveTimeout: 4_000 });
+    this.#pool = new undici.Pool(url.origin, { maxResponseSize: maxReply, connections: max, keepAliveTimeout: 4_000 });
   }
 
   async request<T>(message: Buffer, read: ReplyReader<T> | undefined, signal: AbortSignal | undefined): Promise<T | undefined> {

@@ -9,15 +9,18 @@
  * `fromObject` would silently coerce or drop (a string in an int32, an unknown enum name, a
  * BigInt) and maps the well-known types, so bad input is an ENCODE error, not a wrong message.
  */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { lazyModule, once } from '../lazy.ts';
 import { WeftError } from '../errors.ts';
 import type { Codec } from './codec.ts';
+
+const pb = lazyModule<typeof protobuf>('protobufjs');
 
 export const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
 
 type Plain = Record<string, unknown>;
 // protobufjs encodes 64-bit fields from Long values (its `long` dependency); its typings leave the statics out.
-const Long = protobuf.util.Long as unknown as { fromString(text: string, unsigned?: boolean): unknown; fromNumber(n: number): unknown };
+const Long = once(() => pb.util.Long as unknown as { fromString(text: string, unsigned?: boolean): unknown; fromNumber(n: number): unknown });
 
 const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const INT32 = { int32: [-2147483648, 2147483647], sint32: [-2147483648, 2147483647], sfixed32: [-2147483648, 2147483647], uint32: [0, 4294967295], fixed32: [0, 4294967295] } as Record<string, [number, number]>;
@@ -77,8 +80,8 @@ function toWire(type: protobuf.Type, value: unknown, path: string, depth: number
 
 function valueToWire(field: protobuf.Field, v: unknown, path: string, depth: number): unknown {
   const rt = field.resolvedType;
-  if (rt instanceof protobuf.Type) return toWire(rt, v, path, depth + 1);
-  if (rt instanceof protobuf.Enum) {
+  if (rt instanceof pb.Type) return toWire(rt, v, path, depth + 1);
+  if (rt instanceof pb.Enum) {
     if (typeof v === 'string' && Object.hasOwn(rt.values, v)) return rt.values[v];
     if (typeof v === 'number' && Number.isInteger(v)) return v; // open enums
     throw encodeError(path, `${JSON.stringify(v)} is not a member of ${rt.fullName.slice(1)}`);
@@ -94,7 +97,7 @@ function scalarToWire(field: protobuf.Field, v: unknown, path: string): unknown 
     const n = BigInt(text);
     const unsigned = t === 'uint64' || t === 'fixed64';
     if (unsigned ? n < 0n || n >= 2n ** 64n : n < -(2n ** 63n) || n >= 2n ** 63n) throw encodeError(path, `${text} is out of range for ${t}`);
-    return Long.fromString(text, unsigned);
+    return Long().fromString(text, unsigned);
   }
   const range = INT32[t];
   if (range) {
@@ -129,7 +132,7 @@ function timestampFromString(text: string, path: string): Plain {
   const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
   if (!m || Number.isNaN(ms)) throw encodeError(path, `must be an RFC 3339 timestamp, got ${JSON.stringify(text)}`);
   const nanos = m[2] ? Number(m[2].slice(1).padEnd(9, '0')) : 0;
-  return { seconds: Long.fromNumber(Math.floor(ms / 1000)), nanos };
+  return { seconds: Long().fromNumber(Math.floor(ms / 1000)), nanos };
 }
 
 function durationFromString(text: string, path: string): Plain {
@@ -138,7 +141,7 @@ function durationFromString(text: string, path: string): Plain {
   const sign = m[1] ? -1 : 1;
   const seconds = BigInt(m[2]) * BigInt(sign);
   const nanos = sign * (m[3] ? Number(m[3].padEnd(9, '0')) : 0);
-  return { seconds: Long.fromString(seconds.toString()), nanos };
+  return { seconds: Long().fromString(seconds.toString()), nanos };
 }
 
 // ---------------------------------------------------------------- protobufjs object -> value model
@@ -154,7 +157,7 @@ function fromWire(type: protobuf.Type, obj: Plain, needs: (t: protobuf.Type) => 
   for (const field of type.fieldsArray) {
     const rt = field.resolvedType;
     const v = obj[field.name];
-    if (v === undefined || !(rt instanceof protobuf.Type) || !needs(rt)) continue;
+    if (v === undefined || !(rt instanceof pb.Type) || !needs(rt)) continue;
     if (field.map) for (const k of Object.keys(v as Plain)) (v as Plain)[k] = fromWire(rt, (v as Plain)[k] as Plain, needs);
     else if (field.repeated) obj[field.name] = (v as Plain[]).map((item) => fromWire(rt, item, needs));
     else obj[field.name] = fromWire(rt, v as Plain, needs);
@@ -196,7 +199,7 @@ function wellKnownDetector(): (t: protobuf.Type) => boolean {
     const name = fullName(t);
     if (name === 'google.protobuf.Timestamp' || name === 'google.protobuf.Duration' || WRAPPERS.has(name)) return true;
     memo.set(t, false); // cycles: assume no until proven
-    const result = t.fieldsArray.some((f) => f.resolvedType instanceof protobuf.Type && needs(f.resolvedType));
+    const result = t.fieldsArray.some((f) => f.resolvedType instanceof pb.Type && needs(f.resolvedType));
     memo.set(t, result);
     return result;
   };

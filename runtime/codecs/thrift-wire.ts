@@ -4,14 +4,19 @@
  * past the end before allocating, so a length prefix that claims 2^31 bytes costs nothing.
  */
 import { createRequire } from 'node:module';
+import { once } from '../lazy.ts';
 
 const require = createRequire(import.meta.url);
-const thrift = require('thrift') as {
-  TBinaryProtocol: new (trans: unknown) => ThriftProtocol;
-  TCompactProtocol: new (trans: unknown) => ThriftProtocol;
-};
+// Loaded when a flow first encodes or decodes Thrift, not when the runtime starts.
+const thrift = once(
+  () =>
+    require('thrift') as {
+      TBinaryProtocol: new (trans: unknown) => ThriftProtocol;
+      TCompactProtocol: new (trans: unknown) => ThriftProtocol;
+    },
+);
 // node-int64 is the i64 carrier the protocols read and write; resolved from thrift's own deps.
-const Int64 = createRequire(require.resolve('thrift'))('node-int64') as new (buffer: Buffer) => Int64Value;
+const Int64 = once(() => createRequire(require.resolve('thrift'))('node-int64') as new (buffer: Buffer) => Int64Value);
 
 export interface Int64Value {
   buffer: Buffer;
@@ -127,13 +132,13 @@ export class MemoryTransport {
 }
 
 export function protocolFor(name: ProtocolName, transport: MemoryTransport): ThriftProtocol {
-  return name === 'compact' ? new thrift.TCompactProtocol(transport) : new thrift.TBinaryProtocol(transport);
+  return name === 'compact' ? new (thrift().TCompactProtocol)(transport) : new (thrift().TBinaryProtocol)(transport);
 }
 
 export function int64FromBigInt(v: bigint): Int64Value {
   const b = Buffer.allocUnsafe(8);
   b.writeBigInt64BE(BigInt.asIntN(64, v));
-  return new Int64(b);
+  return new (Int64())(b);
 }
 
 export function bigIntOfInt64(v: Int64Value): bigint {

@@ -4,12 +4,15 @@
  * (`shipping.v1.Quote`); Thrift names are qualified by the IDL file's base name
  * (`inventory.Item`). An unknown name is a load error at the place that names it.
  */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { lazyModule } from '../lazy.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { CompileContext } from '../contract.ts';
 import { didYouMean } from '../flow/suggest.ts';
 import { emptyThriftModel, IdlError, loadThriftFiles } from './thrift-idl.ts';
 import type { ThriftModel, ThriftService, ThriftStruct } from './thrift-model.ts';
+
+const pb = lazyModule<typeof protobuf>('protobufjs');
 
 export interface SchemasConfig {
   proto?: string[];
@@ -27,7 +30,11 @@ export const schemasSchema = {
 } as const;
 
 export class SchemaSet {
-  readonly proto = new protobuf.Root();
+  #proto: protobuf.Root | undefined;
+  /** The ProtoBuf root; made on first use, so flows without .proto files never load protobufjs. */
+  get proto(): protobuf.Root {
+    return (this.#proto ??= new pb.Root());
+  }
   readonly thrift: ThriftModel = emptyThriftModel();
   /** Every IDL file read, imports and includes too (absolute): what a deployment must ship. */
   readonly files = new Set<string>();
@@ -74,15 +81,15 @@ export class SchemaSet {
 
   protoMessage(name: string, at: CompileContext, key: string | number): protobuf.Type | undefined {
     const found = this.#protoLookup(name);
-    if (found instanceof protobuf.Type) return found;
-    at.problem('FLOW_REFERENCE', `unknown ProtoBuf message '${name}'${this.#protoSuggest(name, protobuf.Type)}`, key);
+    if (found instanceof pb.Type) return found;
+    at.problem('FLOW_REFERENCE', `unknown ProtoBuf message '${name}'${this.#protoSuggest(name, pb.Type)}`, key);
     return undefined;
   }
 
   protoService(name: string, at: CompileContext, key: string | number): protobuf.Service | undefined {
     const found = this.#protoLookup(name);
-    if (found instanceof protobuf.Service) return found;
-    at.problem('FLOW_REFERENCE', `unknown ProtoBuf service '${name}'${this.#protoSuggest(name, protobuf.Service)}`, key);
+    if (found instanceof pb.Service) return found;
+    at.problem('FLOW_REFERENCE', `unknown ProtoBuf service '${name}'${this.#protoSuggest(name, pb.Service)}`, key);
     return undefined;
   }
 
@@ -112,7 +119,7 @@ export class SchemaSet {
     const walk = (ns: protobuf.NamespaceBase): void => {
       for (const o of ns.nestedArray) {
         if (o instanceof kind && !o.fullName.startsWith('.google.protobuf.')) names.push(o.fullName.slice(1));
-        if (o instanceof protobuf.Namespace || o instanceof protobuf.Type) walk(o as protobuf.NamespaceBase);
+        if (o instanceof pb.Namespace || o instanceof pb.Type) walk(o as protobuf.NamespaceBase);
       }
     };
     if (this.#protoLoaded) walk(this.proto);

@@ -3,16 +3,18 @@
  * resolved relative to the including file; every name is qualified by its file's base name,
  * as Thrift includes do (`inventory.Item` for inventory.thrift). Runs once, at load.
  */
-import { createParser, createScanner } from '@creditkarma/thrift-parser';
 import type {
   ConstValue, FieldDefinition, FunctionType, ThriftDocument, ThriftError, ThriftStatement,
 } from '@creditkarma/thrift-parser';
 import { readFileSync } from 'node:fs';
+import { lazyModule } from '../lazy.ts';
 import { basename, dirname, resolve } from 'node:path';
 import {
   addField, newStruct, PRIMITIVE_WIRE, TType, type ThriftEnum, type ThriftField, type ThriftModel,
   type ThriftService, type ThriftStruct, type ThriftType,
 } from './thrift-model.ts';
+
+const parser = lazyModule<typeof import('@creditkarma/thrift-parser')>('@creditkarma/thrift-parser');
 
 /** A problem in an IDL file; `where` is `file:line:col` inside that file. */
 export class IdlError extends Error {}
@@ -53,7 +55,7 @@ export function loadThriftFiles(files: readonly string[], model: ThriftModel, on
       throw new IdlError(`${path}:${e.loc.start.line}:${e.loc.start.column}: ${e.message}`);
     };
     onRead?.(path);
-    const doc: ThriftDocument = createParser(createScanner(source, fail).scan(), fail).parse();
+    const doc: ThriftDocument = parser.createParser(parser.createScanner(source, fail).scan(), fail).parse();
     const file: LoadedFile = { scope, path, doc, includes: new Set() };
     loaded.set(scope, file);
     for (const s of doc.body) {

@@ -8,12 +8,15 @@
  * Nothing secret ends up in an error: token endpoint errors carry only the RFC 6749 `error`
  * and `error_description` fields, never the request or the answer.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { lazyModule } from '../../../runtime/lazy.ts';
 import type { CompileContext } from '../../../runtime/contract.ts';
 import { WeftError } from '../../../runtime/errors.ts';
 import { parseDuration } from '../../../runtime/units.ts';
 import { networkError } from '../network-errors.ts';
 import { readSecret, secretSchema, type SecretConfig } from './secret.ts';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 
 export interface OAuth2Config {
   tokenUrl: string;
@@ -78,7 +81,7 @@ export class ClientCredentials {
       url = new URL('http://invalid.invalid/');
     }
     this.#url = url;
-    this.#pool = new Pool(url.origin, { connections: 2, keepAliveTimeout: 4_000 });
+    this.#pool = new undici.Pool(url.origin, { connections: 2, keepAliveTimeout: 4_000 });
     const secret = readSecret(config.clientSecret, at, 'clientSecret');
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     for (const key of ['scope', 'audience', 'resource'] as const) if (config[key]) form.set(key, config[key]);
