@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectMachine } from './lib/machine.ts';
 import { startBackend } from './lib/nginx.ts';
-import { defaultPinning, freePort, rssMb, sleep, stop, waitForAnswer, type Pinning, type Proc } from './lib/process.ts';
+import { cpuMs, defaultPinning, freePort, rssMb, sleep, stop, waitForAnswer, type Pinning, type Proc } from './lib/process.ts';
 import { markdownTables, writeDocs } from './lib/report.ts';
 import type { BenchResults, LoadRow, StartupRow, StartupSample } from './lib/results.ts';
 import { median, pairedRatio, spread } from './lib/stats.ts';
@@ -103,6 +103,7 @@ function loadRow(scenario: ScenarioId, t: Target, rounds: Map<string, LoadResult
     p50Ms: median(own.map((r) => r.p50Ms)),
     p99Ms: median(own.map((r) => r.p99Ms)),
     rpsSpread: spread(own.map((r) => r.rps)),
+    cpuUsPerReq: median(own.map((r) => r.cpuUsPerReq ?? NaN)),
     rpsRatio: {},
     p99Ratio: {},
   };
@@ -126,8 +127,13 @@ async function loadScenario(s: ScenarioId): Promise<LoadRow[]> {
     if (reference === undefined) reference = JSON.stringify(JSON.parse(body));
     else if (JSON.stringify(JSON.parse(body)) !== reference) throw new Error(`${t.name} answers ${s} differently: ${body}`);
   }
-  const slice = (t: Target, seconds: number) =>
-    runLoad({ url: up.get(t.name)!.url, scenario: SCENARIOS[s], seconds, connections: settings.connections, cpus: pin.load });
+  const slice = async (t: Target, seconds: number): Promise<LoadResult> => {
+    const { url, proc } = up.get(t.name)!;
+    const cpuBefore = cpuMs(proc.child.pid!);
+    const result = await runLoad({ url, scenario: SCENARIOS[s], seconds, connections: settings.connections, cpus: pin.load });
+    result.cpuUsPerReq = ((cpuMs(proc.child.pid!) - cpuBefore) * 1000) / Math.max(1, result.requests);
+    return result;
+  };
   if (settings.warmupS > 0) for (const t of here) await slice(t, settings.warmupS);
   const rounds = new Map<string, LoadResult[]>(here.map((t) => [t.name, []]));
   for (let r = 0; r < settings.runs; r++) {
@@ -135,7 +141,7 @@ async function loadScenario(s: ScenarioId): Promise<LoadRow[]> {
       const result = await slice(t, settings.durationS);
       if (result.errors > 0) log(`  ${s} ${t.name}: ${result.errors} errors in round ${r + 1}`);
       rounds.get(t.name)!.push(result);
-      log(`  ${s} round ${r + 1} ${t.name.padEnd(8)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms`);
+      log(`  ${s} round ${r + 1} ${t.name.padEnd(8)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  CPU ${result.cpuUsPerReq!.toFixed(0)} us/req`);
     }
   }
   for (const { proc } of up.values()) await close(proc);

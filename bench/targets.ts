@@ -16,6 +16,8 @@ export interface StartOptions {
   cpus?: string;
   port: number;
   backendPort: number;
+  /** Extra Node flags for Node targets (bench/profile.ts passes --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export interface Target {
@@ -46,7 +48,7 @@ export const TARGETS: Target[] = [
     scenarios: LOAD,
     unavailable: () => undefined,
     start: (s, o) =>
-      start(o.cpus, process.execPath, ['bin/weft.js', 'run', `bench/flows/${s === 's4' ? 's1' : s}.yaml`, '--port', String(o.port), '--admin-port', '0', '--host', '127.0.0.1'], {
+      start(o.cpus, process.execPath, [...(o.nodeArgs ?? []), 'bin/weft.js', 'run', `bench/flows/${s === 's4' ? 's1' : s}.yaml`, '--port', String(o.port), '--admin-port', '0', '--host', '127.0.0.1'], {
         cwd: ROOT,
         env: nodeEnv(o),
       }),
@@ -57,7 +59,7 @@ export const TARGETS: Target[] = [
     baseline: true,
     scenarios: LOAD,
     unavailable: () => undefined,
-    start: (_s, o) => start(o.cpus, process.execPath, ['bench/baselines/hono.ts'], { cwd: ROOT, env: nodeEnv(o) }),
+    start: (_s, o) => start(o.cpus, process.execPath, [...(o.nodeArgs ?? []), 'bench/baselines/hono.ts'], { cwd: ROOT, env: nodeEnv(o) }),
   },
   {
     name: 'node',
@@ -65,7 +67,7 @@ export const TARGETS: Target[] = [
     baseline: true,
     scenarios: LOAD,
     unavailable: () => undefined,
-    start: (_s, o) => start(o.cpus, process.execPath, ['bench/baselines/node-http.ts'], { cwd: ROOT, env: nodeEnv(o) }),
+    start: (_s, o) => start(o.cpus, process.execPath, [...(o.nodeArgs ?? []), 'bench/baselines/node-http.ts'], { cwd: ROOT, env: nodeEnv(o) }),
   },
   {
     name: 'nginx',

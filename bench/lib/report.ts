@@ -24,12 +24,12 @@ export function markdownTables(r: BenchResults): string {
   const lines: string[] = [];
   if (r.load.length > 0) {
     lines.push(
-      `| scenario | target | req/s | p50 ms | p99 ms | spread | ${baselines.map((b) => `req/s vs ${b}`).join(' | ')} | p99 vs ${REFERENCE} |`,
-      `|---|---|--:|--:|--:|--:|${baselines.map(() => '--:').join('|')}|--:|`,
+      `| scenario | target | req/s | p50 ms | p99 ms | spread | CPU us/req | ${baselines.map((b) => `req/s vs ${b}`).join(' | ')} | p99 vs ${REFERENCE} |`,
+      `|---|---|--:|--:|--:|--:|--:|${baselines.map(() => '--:').join('|')}|--:|`,
     );
     for (const row of r.load) {
       lines.push(
-        `| ${titles[row.scenario as ScenarioId]} | ${row.target} | ${Math.round(row.rps)} | ${row.p50Ms.toFixed(2)} | ${row.p99Ms.toFixed(2)} | ${pct(row.rpsSpread)} | ${baselines
+        `| ${titles[row.scenario as ScenarioId]} | ${row.target} | ${Math.round(row.rps)} | ${row.p50Ms.toFixed(2)} | ${row.p99Ms.toFixed(2)} | ${pct(row.rpsSpread)} | ${Math.round(row.cpuUsPerReq)} | ${baselines
           .map((b) => (b === row.target ? '1.00x' : x(row.rpsRatio[b])))
           .join(' | ')} | ${row.target === REFERENCE ? '1.00x' : x(row.p99Ratio[REFERENCE])} |`,
       );

@@ -10,6 +10,8 @@ export interface LoadRow {
   p99Ms: number;
   /** (max - min) / median of req/s over the rounds. */
   rpsSpread: number;
+  /** Median CPU time of the target per request, in microseconds: steadier than req/s on a busy machine. */
+  cpuUsPerReq: number;
   /** baseline name -> median of per-round ratios of req/s (higher is better for the target). */
   rpsRatio: Record<string, number>;
   /** baseline name -> median of per-round ratios of p99 (lower is better). */

@@ -16,6 +16,8 @@ export interface LoadResult {
   requests: number;
   /** Non-2xx answers plus socket errors: a slice with errors is not a fair figure. */
   errors: number;
+  /** CPU time of the target per request in microseconds (set by the caller that knows the pid). */
+  cpuUsPerReq?: number;
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
