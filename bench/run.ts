@@ -93,6 +93,17 @@ async function close(proc: Proc): Promise<void> {
 
 const rotate = <T>(xs: T[], by: number): T[] => xs.map((_, i) => xs[(i + by) % xs.length]);
 
+/** Baseline name -> median of per-round ratios of `metric`, for each baseline measured beside `self`. */
+function ratiosTo<T>(self: string, samples: Map<string, T[]>, metric: (x: T) => number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const own = samples.get(self)!.map(metric);
+  for (const b of baselines) {
+    const theirs = samples.get(b.name);
+    if (theirs && b.name !== self) out[b.name] = pairedRatio(own, theirs.map(metric));
+  }
+  return out;
+}
+
 function loadRow(scenario: ScenarioId, t: Target, rounds: Map<string, LoadResult[]>): LoadRow {
   const own = rounds.get(t.name)!;
   const row: LoadRow = {
@@ -104,15 +115,9 @@ function loadRow(scenario: ScenarioId, t: Target, rounds: Map<string, LoadResult
     p99Ms: median(own.map((r) => r.p99Ms)),
     rpsSpread: spread(own.map((r) => r.rps)),
     cpuUsPerReq: median(own.map((r) => r.cpuUsPerReq ?? NaN)),
-    rpsRatio: {},
-    p99Ratio: {},
+    rpsRatio: ratiosTo(t.name, rounds, (r) => r.rps),
+    p99Ratio: ratiosTo(t.name, rounds, (r) => r.p99Ms),
   };
-  for (const b of baselines) {
-    const theirs = rounds.get(b.name);
-    if (!theirs || b === t) continue;
-    row.rpsRatio[b.name] = pairedRatio(own.map((r) => r.rps), theirs.map((r) => r.rps));
-    row.p99Ratio[b.name] = pairedRatio(own.map((r) => r.p99Ms), theirs.map((r) => r.p99Ms));
-  }
   return row;
 }
 
@@ -179,15 +184,9 @@ async function startupScenario(): Promise<StartupRow[]> {
       rssIdleMb: median(own.map((x) => x.rssIdleMb)),
       rssLoadedMb: median(own.map((x) => x.rssLoadedMb)),
       startupSpread: spread(own.map((x) => x.startupMs)),
-      startupRatio: {},
-      rssIdleRatio: {},
+      startupRatio: ratiosTo(t.name, samples, (x) => x.startupMs),
+      rssIdleRatio: ratiosTo(t.name, samples, (x) => x.rssIdleMb),
     };
-    for (const b of baselines) {
-      const theirs = samples.get(b.name);
-      if (!theirs || b === t) continue;
-      row.startupRatio[b.name] = pairedRatio(own.map((x) => x.startupMs), theirs.map((x) => x.startupMs));
-      row.rssIdleRatio[b.name] = pairedRatio(own.map((x) => x.rssIdleMb), theirs.map((x) => x.rssIdleMb));
-    }
     return row;
   });
 }

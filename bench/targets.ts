@@ -40,6 +40,18 @@ function nodeEnv(o: StartOptions): NodeJS.ProcessEnv {
 
 const LOAD: readonly ScenarioId[] = ['s1', 's2', 's3', 's4'];
 
+/** A hand-written Node baseline: one script serving every load scenario's route. */
+function handWritten(name: string, label: string, script: string): Target {
+  return {
+    name,
+    label,
+    baseline: true,
+    scenarios: LOAD,
+    unavailable: () => undefined,
+    start: (_s, o) => start(o.cpus, process.execPath, [...(o.nodeArgs ?? []), script], { cwd: ROOT, env: nodeEnv(o) }),
+  };
+}
+
 export const TARGETS: Target[] = [
   {
     name: 'weft',
@@ -53,22 +65,8 @@ export const TARGETS: Target[] = [
         env: nodeEnv(o),
       }),
   },
-  {
-    name: 'hono',
-    label: 'hono + undici',
-    baseline: true,
-    scenarios: LOAD,
-    unavailable: () => undefined,
-    start: (_s, o) => start(o.cpus, process.execPath, [...(o.nodeArgs ?? []), 'bench/baselines/hono.ts'], { cwd: ROOT, env: nodeEnv(o) }),
-  },
-  {
-    name: 'node',
-    label: 'node:http + undici',
-    baseline: true,
-    scenarios: LOAD,
-    unavailable: () => undefined,
-    start: (_s, o) => start(o.cpus, process.execPath, [...(o.nodeArgs ?? []), 'bench/baselines/node-http.ts'], { cwd: ROOT, env: nodeEnv(o) }),
-  },
+  handWritten('hono', 'hono + undici', 'bench/baselines/hono.ts'),
+  handWritten('node', 'node:http + undici', 'bench/baselines/node-http.ts'),
   {
     name: 'nginx',
     label: 'nginx (proxy)',
