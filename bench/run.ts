@@ -9,12 +9,13 @@
  * Results go to bench/results/ (JSON), and unless --no-docs to docs/benchmarks.md and
  * docs/benchmarks.svg.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectMachine } from './lib/machine.ts';
 import { startBackend } from './lib/nginx.ts';
-import { cpuMs, defaultPinning, freePort, rssMb, sleep, stop, waitForAnswer, type Pinning, type Proc } from './lib/process.ts';
+import { cpuMs, defaultPinning, freePort, hasCommand, rssMb, sleep, stop, waitForAnswer, type Pinning, type Proc } from './lib/process.ts';
 import { markdownTables, writeDocs } from './lib/report.ts';
 import type { BenchResults, LoadRow, StartupRow, StartupSample } from './lib/results.ts';
 import { median, pairedRatio, spread } from './lib/stats.ts';
@@ -35,6 +36,18 @@ const { values } = parseArgs({
   },
 });
 
+/** wrk and nginx come from Debian; as root the kit installs what is missing, once. */
+function ensureTools(): void {
+  const missing = [hasCommand('wrk') ? '' : 'wrk', hasCommand('/usr/sbin/nginx') ? '' : 'nginx-light'].filter(Boolean);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`the benchmark needs ${missing.join(' and ')}: apt-get install ${missing.join(' ')}`);
+  console.error(`installing ${missing.join(', ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...missing]]) {
+    if (spawnSync('apt-get', args, { stdio: 'inherit', env }).status !== 0) throw new Error(`apt-get ${args[0]} failed`);
+  }
+}
+
 const list = (s: string): string[] => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
 const scenarioIds = list(values.scenarios) as ScenarioId[];
 for (const s of scenarioIds) {
@@ -54,6 +67,7 @@ for (const [k, v] of Object.entries({ duration: settings.durationS, warmup: sett
 }
 for (const name of settings.targets) if (!TARGETS.some((t) => t.name === name)) throw new Error(`unknown target ${name} (known: ${TARGETS.map((t) => t.name).join(', ')})`);
 
+ensureTools();
 const pin: Pinning = defaultPinning(!values['no-pin']);
 const skipped: { target: string; why: string }[] = [];
 const targets: Target[] = [];
