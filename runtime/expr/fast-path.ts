@@ -40,9 +40,6 @@ export interface AstNode {
   readonly condition?: AstNode;
   readonly then?: AstNode;
   readonly else?: AstNode;
-  readonly procedure?: AstNode;
-  readonly name?: unknown;
-  readonly arguments?: readonly AstNode[];
 }
 
 /** The keys of the evaluation context; see contextForJsonata for why they are special. */
@@ -265,11 +262,8 @@ export function compileFast(node: AstNode): FastFn | undefined {
       return plainNode(node, 'condition', 'then', 'else') ? compileCondition(node) : undefined;
     case 'block':
       return plainNode(node, 'expressions') ? compileBlock(node.expressions ?? []) : undefined;
-    case 'function':
-      // The parser leaves an own `name: undefined` on calls; a defined name is something else.
-      return plainNode(node, 'arguments', 'procedure', 'name') && node.name === undefined ? compileCall(node) : undefined;
     default:
-      return undefined; // other functions, variables, wildcards, lambdas, regexes, transforms, ...
+      return undefined; // functions, variables, wildcards, lambdas, regexes, transforms, ...
   }
 }
 
@@ -473,33 +467,5 @@ function compileBlock(items: readonly AstNode[]): FastFn | undefined {
       if (v === DEFER) return DEFER;
     }
     return v;
-  };
-}
-
-/** fn.number's test for a decimal string (hex, octal and binary forms defer). */
-const DECIMAL = /^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$/;
-
-/**
- * `$number(x)` with one argument: SOAP and XML answers carry every value as a string, so flows
- * turn them into numbers on the hot path. Mirrors fn.number for finite numbers, decimal strings
- * and booleans; everything else (arrays, null, objects, hex strings, errors) defers. Only the
- * built-in is meant: a flow cannot rebind `$number` inside the subset (bindings are not in it).
- */
-function compileCall(node: AstNode): FastFn | undefined {
-  const proc = node.procedure;
-  const args = node.arguments ?? [];
-  if (proc === undefined || proc.type !== 'variable' || proc.value !== 'number' || !plainNode(proc) || args.length !== 1) return undefined;
-  const arg = compileFast(args[0] as AstNode);
-  if (arg === undefined) return undefined;
-  return (r) => {
-    const v = arg(r);
-    if (v === undefined || v === DEFER) return v;
-    if (typeof v === 'number') return Number.isFinite(v) ? v : DEFER;
-    if (typeof v === 'boolean') return v ? 1 : 0;
-    if (typeof v === 'string' && DECIMAL.test(v)) {
-      const n = parseFloat(v);
-      return Number.isFinite(n) ? n : DEFER;
-    }
-    return DEFER;
   };
 }

@@ -40,14 +40,11 @@ const FAST: readonly string[] = [
   'body.b ? {"v": body.b} : [body.a]', '[1 / 0] ? 1 : 2',
   // blocks
   '(body.a)', '(body.a; body.b)', '()',
-  // $number: the one function in the subset (XML and SOAP values are strings)
-  '$number(body.a)', '$number(body.missing)', '{"n": $number(body.a), "m": $number(body.b) * 2}', '$number("12.5")',
-  '$number(body.a.b)',
 ];
 
 /** Expressions outside the subset: fast === false, JSONata evaluates, results still normalised. */
 const SLOW: readonly string[] = [
-  '$uppercase(body.a)', '$string(body.a)', '$number()', '$number(body.a, 1)', '$number(body.a).x', 'body.a[0]', 'body.a[b > 1]', '$count(body.a)', 'body.*', '**.c',
+  '$uppercase(body.a)', '$string(body.a)', 'body.a[0]', 'body.a[b > 1]', '$count(body.a)', 'body.*', '**.c',
   'body.a in [1, 2]', '$', '$x', 'body.a ?? "d"', 'body.{"k": a}', 'body.a[]', '$sum(body.a)', '{body.a: 1}',
   '{"a": 1, "a": 2}', '{"__proto__": body.a}', 'body.(a & b)', '$exists(body.a)', '[1..3]', 'body.a ~> $type()',
 ];
@@ -89,12 +86,6 @@ const BODIES: readonly unknown[] = [
   // JSONata's deep equality compares own property names, so an array's `length` counts.
   { a: [], b: {} },
   { a: [1], b: { 0: 1, length: 1 } },
-  // strings $number reads, or refuses
-  { a: '12.25', b: '-3e2' },
-  { a: '0x1F', b: '1.' },
-  { a: ' 7', b: '007' },
-  { a: '-0', b: '1e400' },
-  { a: '0b101', b: '' },
 ];
 
 const BASE = {
