@@ -6,6 +6,7 @@
  * a `{ error: { code, message, status } }` record in its place).
  */
 import { WeftError } from '../errors.ts';
+import { linked } from './abort.ts';
 
 export interface FanOutOptions {
   /** How many pieces run at once (Infinity: all). */
@@ -34,9 +35,9 @@ export async function fanOut(
   options: FanOutOptions,
   job: (index: number, signal: AbortSignal) => Promise<unknown>,
 ): Promise<unknown[]> {
-  const group = new AbortController();
   const parent = options.signal;
-  const signal = parent ? AbortSignal.any([parent, group.signal]) : group.signal;
+  const group = linked(parent);
+  const signal = group.signal;
   const results: unknown[] = new Array(n);
   let next = 0;
   let first: WeftError | undefined;
@@ -59,7 +60,11 @@ export async function fanOut(
     }
   };
   const workers = Math.min(options.concurrency, n);
-  await Promise.all(Array.from({ length: workers }, worker));
+  try {
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    group.dispose();
+  }
   if (first !== undefined) throw first;
   if (parent?.aborted) throw new WeftError('ABORTED', 'the work was cancelled before it finished');
   return results;
