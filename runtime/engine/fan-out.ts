@@ -6,7 +6,6 @@
  * a `{ error: { code, message, status } }` record in its place).
  */
 import { WeftError } from '../errors.ts';
-import { linked } from './abort.ts';
 
 export interface FanOutOptions {
   /** How many pieces run at once (Infinity: all). */
@@ -36,8 +35,13 @@ export async function fanOut(
   job: (index: number, signal: AbortSignal) => Promise<unknown>,
 ): Promise<unknown[]> {
   const parent = options.signal;
-  const group = linked(parent);
+  // The group's signal follows the parent through a listener removed when the group is done,
+  // not AbortSignal.any, whose weak references cost GC time on every message.
+  const group = new AbortController();
   const signal = group.signal;
+  const forward = (): void => group.abort(parent!.reason);
+  if (parent?.aborted) forward();
+  else parent?.addEventListener('abort', forward, { once: true });
   const results: unknown[] = new Array(n);
   let next = 0;
   let first: WeftError | undefined;
@@ -63,7 +67,7 @@ export async function fanOut(
   try {
     await Promise.all(Array.from({ length: workers }, worker));
   } finally {
-    group.dispose();
+    parent?.removeEventListener('abort', forward);
   }
   if (first !== undefined) throw first;
   if (parent?.aborted) throw new WeftError('ABORTED', 'the work was cancelled before it finished');

@@ -7,7 +7,6 @@
 import { performance } from 'node:perf_hooks';
 import type { PreparedCall } from '../../contract.ts';
 import { WeftError } from '../../errors.ts';
-import { linked } from '../abort.ts';
 
 export function withTimeout(call: PreparedCall, timeoutMs: number, name: string): PreparedCall {
   return async function timed(ex, signal) {
@@ -22,18 +21,17 @@ export function withTimeout(call: PreparedCall, timeoutMs: number, name: string)
         byDeadline = true;
       }
     }
-    const limit = linked(signal, ms);
+    const timer = AbortSignal.timeout(ms);
+    const combined = signal ? AbortSignal.any([signal, timer]) : timer;
     try {
-      return await call(ex, limit.signal);
+      return await call(ex, combined);
     } catch (err) {
       if (signal?.aborted) throw new WeftError('ABORTED', `call to ${name} was cancelled`, { cause: err });
-      if (limit.timedOut && byDeadline) {
+      if (timer.aborted && byDeadline) {
         throw new WeftError('DEADLINE_EXCEEDED', `${deadline!.what} ran out while ${name} had not answered (${ms} ms were left)`, { cause: err });
       }
-      if (limit.timedOut) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err });
+      if (timer.aborted) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err });
       throw err;
-    } finally {
-      limit.dispose();
     }
   };
 }
