@@ -34,9 +34,14 @@ export async function fanOut(
   options: FanOutOptions,
   job: (index: number, signal: AbortSignal) => Promise<unknown>,
 ): Promise<unknown[]> {
-  const group = new AbortController();
   const parent = options.signal;
-  const signal = parent ? AbortSignal.any([parent, group.signal]) : group.signal;
+  // The group's signal follows the parent through a listener removed when the group is done,
+  // not AbortSignal.any, whose weak references cost GC time on every message.
+  const group = new AbortController();
+  const signal = group.signal;
+  const forward = (): void => group.abort(parent!.reason);
+  if (parent?.aborted) forward();
+  else parent?.addEventListener('abort', forward, { once: true });
   const results: unknown[] = new Array(n);
   let next = 0;
   let first: WeftError | undefined;
@@ -59,7 +64,11 @@ export async function fanOut(
     }
   };
   const workers = Math.min(options.concurrency, n);
-  await Promise.all(Array.from({ length: workers }, worker));
+  try {
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    parent?.removeEventListener('abort', forward);
+  }
   if (first !== undefined) throw first;
   if (parent?.aborted) throw new WeftError('ABORTED', 'the work was cancelled before it finished');
   return results;
