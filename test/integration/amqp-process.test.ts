@@ -10,49 +10,21 @@ import { startTestFlow, writeFlow } from '../support/flow.ts';
 import { spawnFlow } from '../support/process.ts';
 import { eventually, ready, serviceSkip } from '../support/services.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { json, startUpstream, type Upstream } from '../support/upstream.ts';
+import { backend, ids, workFlow } from '../support/worker.ts';
 
 const skip = await serviceSkip('RabbitMQ', AMQP_PORT);
 
-/** consume -> call a backend (slow when told) -> publish; the worker's name goes in a header. */
-function workFlow(url: string, input: string, output: string, concurrency: number): string {
-  return `
-weft: 1
-name: worker
-trigger:
-  amqp:
+/** The AMQP worker: `prefetch` 10, fast retries, dead letters to `<input>.dead`. */
+function amqpWorkFlow(url: string, input: string, output: string, concurrency: number): string {
+  const trigger = `  amqp:
     url: ${url}
     queue: ${input}
     concurrency: ${concurrency}
     prefetch: 10
     retryDelay: 50ms
-    deadLetter: { to: rabbit, key: ${input}.dead }
-endpoints:
-  rabbit:
-    amqp: { url: "${url}" }
-  backend:
-    http: { url: "\${env.BACKEND_URL}" }
-steps:
-  - call: backend
-    method: POST
-    path: /work
-    as: result
-  - publish: { to: rabbit, key: ${output}, body: '{ "id": body.id, "by": vars.result.by }', headers: { x-worker: "\${env.WORKER}" } }
-`;
+    deadLetter: { to: broker, key: ${input}.dead }`;
+  return workFlow(trigger, `    amqp: { url: "${url}" }`, output);
 }
-
-/** A backend that takes `delayMs` per request, or holds every request until released. */
-async function backend(delayMs: number, hold = false) {
-  const held: (() => void)[] = [];
-  const upstream: Upstream = await startUpstream(async (_req, res) => {
-    if (hold) await new Promise<void>((r) => held.push(r));
-    else await new Promise((r) => setTimeout(r, delayMs));
-    json(res, 200, { by: 'backend' });
-  });
-  return { upstream, held, release: () => held.splice(0).forEach((r) => r()) };
-}
-
-const ids = (n: number) => [...Array(n).keys()];
 
 describe('amqp flows as processes', { skip }, () => {
   let broker: Broker;
@@ -62,7 +34,7 @@ describe('amqp flows as processes', { skip }, () => {
   it('SIGKILL while working loses nothing: the next process gets every unfinished message', async (t) => {
     const [input, output] = [await broker.queue('kill-in'), await broker.queue('kill-out')];
     const { upstream } = await backend(10);
-    const file = writeFlow(workFlow(AMQP_URL, input, output, 4));
+    const file = writeFlow(amqpWorkFlow(AMQP_URL, input, output, 4));
     const out = await broker.collect(output);
     try {
       const N = 200;
@@ -94,7 +66,7 @@ describe('amqp flows as processes', { skip }, () => {
   it('SIGTERM finishes and acknowledges what is in flight, returns the rest, and exits 0', async () => {
     const [input, output] = [await broker.queue('term-in'), await broker.queue('term-out')];
     const b = await backend(0, true);
-    const file = writeFlow(workFlow(AMQP_URL, input, output, 3));
+    const file = writeFlow(amqpWorkFlow(AMQP_URL, input, output, 3));
     const out = await broker.collect(output);
     try {
       for (const id of ids(10)) await broker.send(input, { id });
@@ -115,7 +87,7 @@ describe('amqp flows as processes', { skip }, () => {
   it('two processes on one queue share the work (competing consumers)', async () => {
     const [input, output] = [await broker.queue('share-in'), await broker.queue('share-out')];
     const { upstream } = await backend(5);
-    const file = writeFlow(workFlow(AMQP_URL, input, output, 2));
+    const file = writeFlow(amqpWorkFlow(AMQP_URL, input, output, 2));
     const out = await broker.collect(output);
     const a = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'a' });
     const b = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'b' });
@@ -141,7 +113,7 @@ describe('amqp flows as processes', { skip }, () => {
     const { upstream } = await backend(5);
     const proxy = await startTcpProxy(AMQP_PORT);
     const url = `amqp://guest:guest@127.0.0.1:${proxy.port}`;
-    const flow = await startTestFlow(workFlow(url, input, output, 2), { env: { BACKEND_URL: upstream.url, WORKER: 'x' } });
+    const flow = await startTestFlow(amqpWorkFlow(url, input, output, 2), { env: { BACKEND_URL: upstream.url, WORKER: 'x' } });
     const out = await broker.collect(output);
     try {
       await ready(flow.adminUrl);
