@@ -7,21 +7,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AMQP_PORT, AMQP_URL, jsonBody, openBroker, type Broker } from '../support/amqp.ts';
 import { startTestFlow, writeFlow } from '../support/flow.ts';
-import { spawnFlow } from '../support/process.ts';
+import { spawnFlow, type FlowProcess } from '../support/process.ts';
 import { eventually, ready, serviceSkip } from '../support/services.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { json, startUpstream } from '../support/upstream.ts';
 import { backend, ids, workFlow } from '../support/worker.ts';
 
 const skip = await serviceSkip('RabbitMQ', AMQP_PORT);
 
-/** The AMQP worker: `prefetch` 10, fast retries, dead letters to `<input>.dead`. */
-function amqpWorkFlow(url: string, input: string, output: string, concurrency: number): string {
+/** The AMQP worker: `prefetch` 10 by default, fast retries, 3 attempts, dead letters to `<input>.dead`. */
+function amqpWorkFlow(url: string, input: string, output: string, concurrency: number, prefetch = 10): string {
   const trigger = `  amqp:
     url: ${url}
     queue: ${input}
     concurrency: ${concurrency}
-    prefetch: 10
+    prefetch: ${prefetch}
     retryDelay: 50ms
+    maxDeliveries: 3
     deadLetter: { to: broker, key: ${input}.dead }`;
   return workFlow(trigger, `    amqp: { url: "${url}" }`, output);
 }
@@ -130,6 +132,54 @@ describe('amqp flows as processes', { skip }, () => {
       await flow.stop();
       await proxy.close();
       await upstream.close();
+    }
+  });
+
+  it('a message that kills the process every time is dead-lettered after maxDeliveries, the others are processed', async (t) => {
+    const [input, output] = [await broker.queue('crash-in'), await broker.queue('crash-out')];
+    const dead = `${input}.dead`;
+    await broker.ch.assertQueue(dead, { durable: true });
+    let current: FlowProcess | undefined;
+    let kills = 0;
+    // The poison's call kills the flow process with SIGKILL while it handles the message.
+    const upstream = await startUpstream((req, res) => {
+      if ((JSON.parse(req.body) as { poison?: boolean }).poison) {
+        kills++;
+        current?.child.kill('SIGKILL');
+        return void res.destroy();
+      }
+      json(res, 200, { by: 'backend' });
+    });
+    // One message at a time: a crash then returns only the message that caused it (every
+    // unacknowledged message of a dying process counts one delivery; see docs/messaging.md).
+    const file = writeFlow(amqpWorkFlow(AMQP_URL, input, output, 1, 1));
+    const [out, dl] = [await broker.collect(output), await broker.collect(dead)];
+    try {
+      for (const id of ids(30)) await broker.send(input, id === 10 ? { id, poison: true } : { id });
+      const alive = (p: FlowProcess) => p.child.exitCode === null && p.child.signalCode === null;
+      // Bounded: maxDeliveries (3) crashes, then one process that dead-letters the poison.
+      for (let round = 0; round < 6 && dl.length === 0; round++) {
+        const proc = (current = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: `w${round}` }));
+        await eventually(() => !alive(proc) || dl.length > 0, 'a crash or the dead letter');
+        if (alive(proc)) {
+          await eventually(() => new Set(out.map((m) => jsonBody(m).id)).size === 29, 'the 29 others processed');
+          proc.child.kill('SIGTERM');
+          assert.equal(await proc.exited, 0);
+        }
+      }
+      assert.equal(kills, 3, 'the poison killed maxDeliveries processes, then was not run again');
+      assert.equal(dl.length, 1);
+      const h = dl[0].properties.headers ?? {};
+      assert.equal(h['x-weft-error-code'], 'REDELIVERY_LIMIT');
+      assert.equal(h['x-weft-attempts'], '3');
+      assert.match(String(h['x-weft-error-message']), /delivered 3 times without finishing/);
+      assert.deepEqual(jsonBody(dl[0]), { id: 10, poison: true }, 'the original body');
+      assert.deepEqual([...new Set(out.map((m) => jsonBody(m).id))].sort((a, b) => a - b), ids(30).filter((i) => i !== 10), 'none of the others lost');
+      t.diagnostic(`poison: ${kills} kills, ${out.length - 29} duplicates among the others`);
+    } finally {
+      if (current && current.child.exitCode === null && current.child.signalCode === null) current.child.kill('SIGKILL');
+      await upstream.close();
+      await broker.ch.deleteQueue(dead).catch(() => {});
     }
   });
 });
