@@ -8,7 +8,7 @@
  * the consumers' admin ports 9411-9413; RabbitMQ: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { reachable } from '../runtime/reachable.ts';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -29,21 +29,6 @@ let stopping = false;
 /** Log lines worth showing without DEMO_VERBOSE: the store's compensations, every line a consumer writes about a message, errors. */
 const shown = (label: string, line: string) =>
   line.includes('"compensat') || line.includes('"level":"error"') || (label.endsWith('-events') && line.includes('"reqId"'));
-
-/** Whether something accepts TCP connections at the broker URL's host and port (2 s at most). */
-function reachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: u.hostname, port: Number(u.port || 5672) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 /** Starts one process and resolves when it prints a line containing `readyWhen`. */
 function launch(label: string, args: string[], readyWhen: string, env: Record<string, string> = {}): Promise<void> {
@@ -88,7 +73,8 @@ const serviceUrls = {
 };
 const flow = (file: string, port: number, adminPort: number) =>
   ['runtime/cli.ts', 'run', `flows/retail/${file}`, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1'];
-const broker = await reachable(AMQP_URL);
+const amqpAt = new URL(AMQP_URL);
+const broker = await reachable(Number(amqpAt.port || 5672), amqpAt.hostname);
 try {
   await Promise.all(CONSUMERS.map((s) => launch(s, ['flows/retail/services.ts', s, String(ports[s])], 'listening')));
   // The consumers first: they declare their queues and bindings, so the store's first event has somewhere to go.

@@ -8,10 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { AMQP_PORT, AMQP_URL, jsonBody, openBroker, type Broker } from '../support/amqp.ts';
 import { startTestFlow, writeFlow } from '../support/flow.ts';
 import { spawnFlow, type FlowProcess } from '../support/process.ts';
-import { eventually, ready, serviceSkip } from '../support/services.ts';
+import { eventually, serviceSkip } from '../support/services.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { json, startUpstream } from '../support/upstream.ts';
-import { backend, ids, workFlow } from '../support/worker.ts';
+import { backend, sigtermWhileHeld, competingConsumers, cutMidStream, ids, workFlow, type WorkIO } from '../support/worker.ts';
 
 const skip = await serviceSkip('RabbitMQ', AMQP_PORT);
 
@@ -73,11 +73,7 @@ describe('amqp flows as processes', { skip }, () => {
     try {
       for (const id of ids(10)) await broker.send(input, { id });
       const proc = await spawnFlow(file, { BACKEND_URL: b.upstream.url, WORKER: 'w' });
-      await eventually(() => b.held.length === 3, 'three messages in flight');
-      proc.child.kill('SIGTERM');
-      await eventually(() => proc.lines.some((l) => l.msg === 'draining'), 'the process drains');
-      b.release();
-      assert.equal(await proc.exited, 0);
+      await sigtermWhileHeld(proc, b, 3);
       await eventually(() => out.length === 3, 'the three in-flight messages published');
       assert.deepEqual(out.map((m) => jsonBody(m).id).sort(), [0, 1, 2]);
       assert.equal((await broker.ch.checkQueue(input)).messageCount, 7, 'the seven not started are back on the queue, unacked');
@@ -86,26 +82,22 @@ describe('amqp flows as processes', { skip }, () => {
     }
   });
 
+  /** What the tests see of a worker flow on `input` -> `output`. */
+  async function amqpIO(input: string, output: string): Promise<WorkIO> {
+    const out = await broker.collect(output);
+    return {
+      send: (id) => broker.send(input, { id }),
+      outIds: () => out.map((m) => jsonBody(m).id as number),
+      outWorkers: () => out.map((m) => String(m.properties.headers?.['x-worker'])),
+    };
+  }
+
   it('two processes on one queue share the work (competing consumers)', async () => {
     const [input, output] = [await broker.queue('share-in'), await broker.queue('share-out')];
     const { upstream } = await backend(5);
-    const file = writeFlow(amqpWorkFlow(AMQP_URL, input, output, 2));
-    const out = await broker.collect(output);
-    const a = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'a' });
-    const b = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'b' });
     try {
-      await ready(a.adminUrl);
-      await ready(b.adminUrl);
-      for (const id of ids(100)) await broker.send(input, { id });
-      await eventually(() => out.length >= 100, '100 messages processed');
-      const by = (w: string) => out.filter((m) => m.properties.headers?.['x-worker'] === w).length;
-      assert.ok(by('a') > 0 && by('b') > 0, `both worked: a=${by('a')} b=${by('b')}`);
-      assert.deepEqual([...new Set(out.map((m) => jsonBody(m).id))].sort((x, y) => x - y), ids(100));
+      await competingConsumers(writeFlow(amqpWorkFlow(AMQP_URL, input, output, 2)), upstream.url, await amqpIO(input, output));
     } finally {
-      a.child.kill('SIGTERM');
-      b.child.kill('SIGTERM');
-      assert.equal(await a.exited, 0);
-      assert.equal(await b.exited, 0);
       await upstream.close();
     }
   });
@@ -116,17 +108,8 @@ describe('amqp flows as processes', { skip }, () => {
     const proxy = await startTcpProxy(AMQP_PORT);
     const url = `amqp://guest:guest@127.0.0.1:${proxy.port}`;
     const flow = await startTestFlow(amqpWorkFlow(url, input, output, 2), { env: { BACKEND_URL: upstream.url, WORKER: 'x' } });
-    const out = await broker.collect(output);
     try {
-      await ready(flow.adminUrl);
-      const N = 100;
-      for (const id of ids(N)) await broker.send(input, { id });
-      await eventually(() => out.length >= 10, 'work under way');
-      proxy.cut();
-      await eventually(async () => (await fetch(`${flow.adminUrl}/readyz`)).status === 503, 'not ready while the broker is away');
-      proxy.restore();
-      await ready(flow.adminUrl);
-      await eventually(() => new Set(out.map((m) => jsonBody(m).id)).size === N, `all ${N} processed after reconnecting`);
+      await cutMidStream(proxy, flow.adminUrl, await amqpIO(input, output));
       assert.equal((await broker.ch.checkQueue(input)).messageCount, 0);
     } finally {
       await flow.stop();

@@ -12,7 +12,7 @@ import { MQTT_PORT, MQTT_URL, mqttJson, openMqtt, type Mqtt } from '../support/m
 import { spawnFlow } from '../support/process.ts';
 import { eventually, ready, serviceSkip } from '../support/services.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { backend, ids, workFlow } from '../support/worker.ts';
+import { backend, sigtermWhileHeld, cutMidStream, ids, workFlow, type WorkIO } from '../support/worker.ts';
 
 const skip = await serviceSkip('Mosquitto', MQTT_PORT);
 
@@ -41,11 +41,7 @@ describe('mqtt flows as processes', { skip }, () => {
       const proc = await spawnFlow(file, { BACKEND_URL: b.upstream.url, WORKER: 'w' });
       await ready(proc.adminUrl);
       for (const id of ids(10)) await m.send(`${p}/in/x`, { id });
-      await eventually(() => b.held.length === 1, 'one message in flight');
-      proc.child.kill('SIGTERM');
-      await eventually(() => proc.lines.some((l) => l.msg === 'draining'), 'the process drains');
-      b.release();
-      assert.equal(await proc.exited, 0);
+      await sigtermWhileHeld(proc, b, 1);
       await eventually(() => out.length === 1, 'the in-flight message published');
       assert.equal(mqttJson(out[0]).id, 0);
       const b2 = await backend(0);
@@ -70,19 +66,16 @@ describe('mqtt flows as processes', { skip }, () => {
     const { upstream } = await backend(5);
     const proxy = await startTcpProxy(MQTT_PORT);
     const out = await m.collect(`${p}/out`);
+    const io: WorkIO = {
+      send: (id) => m.send(`${p}/in/x`, { id }),
+      outIds: () => out.map((x) => mqttJson(x).id as number),
+      outWorkers: () => out.map((x) => String(x.properties?.userProperties?.['x-worker'])),
+    };
     const flow = await startTestFlow(mqttWorkFlow(`mqtt://127.0.0.1:${proxy.port}`, p, `weft-test-${randomUUID().slice(0, 8)}`), {
       env: { BACKEND_URL: upstream.url, WORKER: 'x' },
     });
     try {
-      await ready(flow.adminUrl);
-      const N = 100;
-      for (const id of ids(N)) await m.send(`${p}/in/x`, { id });
-      await eventually(() => out.length >= 10, 'work under way');
-      proxy.cut();
-      await eventually(async () => (await fetch(`${flow.adminUrl}/readyz`)).status === 503, 'not ready while the broker is away');
-      proxy.restore();
-      await ready(flow.adminUrl);
-      await eventually(() => new Set(out.map((x) => mqttJson(x).id)).size === N, `all ${N} processed after reconnecting`);
+      await cutMidStream(proxy, flow.adminUrl, io);
     } finally {
       await flow.stop();
       await proxy.close();

@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { startTestFlow, writeFlow } from '../support/flow.ts';
 import { NATS_PORT, NATS_URL, natsJson, openNats, type Nats } from '../support/nats.ts';
 import { spawnFlow } from '../support/process.ts';
-import { eventually, ready, serviceSkip } from '../support/services.ts';
+import { eventually, serviceSkip } from '../support/services.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { backend, ids, workFlow } from '../support/worker.ts';
+import { backend, sigtermWhileHeld, competingConsumers, cutMidStream, ids, workFlow, type WorkIO } from '../support/worker.ts';
 
 const skip = await serviceSkip('NATS', NATS_PORT);
 
@@ -46,11 +46,7 @@ describe('nats flows as processes', { skip }, () => {
       // ackWait (kept short here so that the test does not wait long for it).
       const file = writeFlow(natsWorkFlow(NATS_URL, stream, prefix, 3, '3s'));
       const proc = await spawnFlow(file, { BACKEND_URL: b.upstream.url, WORKER: 'w' });
-      await eventually(() => b.held.length === 3, 'three messages in flight');
-      proc.child.kill('SIGTERM');
-      await eventually(() => proc.lines.some((l) => l.msg === 'draining'), 'the process drains');
-      b.release();
-      assert.equal(await proc.exited, 0);
+      await sigtermWhileHeld(proc, b, 3);
       await eventually(() => out.length === 3, 'the three in-flight messages published');
       assert.deepEqual(out.map((m) => natsJson(m).id).sort(), [0, 1, 2]);
       // Acknowledged, not merely finished: the server's ack floor is past the three.
@@ -72,26 +68,21 @@ describe('nats flows as processes', { skip }, () => {
     }
   });
 
+  function natsIO(prefix: string): WorkIO {
+    const out = nats.collect(`${prefix}.out`);
+    return {
+      send: (id) => nats.send(`${prefix}.in.x`, { id }),
+      outIds: () => out.map((m) => natsJson(m).id as number),
+      outWorkers: () => out.map((m) => m.headers?.get('x-worker') ?? ''),
+    };
+  }
+
   it('two processes on one durable consumer share the work (competing consumers)', async () => {
     const { stream, prefix } = await nats.stream();
     const { upstream } = await backend(5);
-    const file = writeFlow(natsWorkFlow(NATS_URL, stream, prefix, 2));
-    const out = nats.collect(`${prefix}.out`);
-    const a = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'a' });
-    const b = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'b' });
     try {
-      await ready(a.adminUrl);
-      await ready(b.adminUrl);
-      for (const id of ids(100)) await nats.send(`${prefix}.in.x`, { id });
-      await eventually(() => new Set(out.map((m) => natsJson(m).id)).size === 100, '100 messages processed');
-      const by = (w: string) => out.filter((m) => m.headers?.get('x-worker') === w).length;
-      assert.ok(by('a') > 0 && by('b') > 0, `both worked: a=${by('a')} b=${by('b')}`);
-      assert.deepEqual([...new Set(out.map((m) => natsJson(m).id))].sort((x, y) => x - y), ids(100));
+      await competingConsumers(writeFlow(natsWorkFlow(NATS_URL, stream, prefix, 2)), upstream.url, natsIO(prefix));
     } finally {
-      a.child.kill('SIGTERM');
-      b.child.kill('SIGTERM');
-      assert.equal(await a.exited, 0);
-      assert.equal(await b.exited, 0);
       await upstream.close();
     }
   });
@@ -100,18 +91,10 @@ describe('nats flows as processes', { skip }, () => {
     const { stream, prefix } = await nats.stream();
     const { upstream } = await backend(5);
     const proxy = await startTcpProxy(NATS_PORT);
-    const out = nats.collect(`${prefix}.out`);
+    const io = natsIO(prefix);
     const flow = await startTestFlow(natsWorkFlow(`nats://127.0.0.1:${proxy.port}`, stream, prefix, 2), { env: { BACKEND_URL: upstream.url, WORKER: 'x' } });
     try {
-      await ready(flow.adminUrl);
-      const N = 100;
-      for (const id of ids(N)) await nats.send(`${prefix}.in.x`, { id });
-      await eventually(() => out.length >= 10, 'work under way');
-      proxy.cut();
-      await eventually(async () => (await fetch(`${flow.adminUrl}/readyz`)).status === 503, 'not ready while the server is away');
-      proxy.restore();
-      await ready(flow.adminUrl);
-      await eventually(() => new Set(out.map((m) => natsJson(m).id)).size === N, `all ${N} processed after reconnecting`);
+      await cutMidStream(proxy, flow.adminUrl, io);
       const info = await (await jetstreamManager(nats.nc)).consumers.info(stream, 'workers');
       assert.equal(info.num_pending, 0, 'nothing left on the stream');
     } finally {
