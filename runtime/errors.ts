@@ -53,10 +53,10 @@ export const ERROR_CODES = {
   // Publishing to brokers.
   UNROUTABLE: { status: 502, retryable: false, title: 'Broker could not route the message to any queue' },
   PUBLISH_REJECTED: { status: 502, retryable: true, title: 'Broker refused to take the message' },
-  REDELIVERY_LIMIT: { status: 500, retryable: false, title: 'Message was delivered maxDeliveries times without finishing' },
   // The runtime.
   ABORTED: { status: 503, retryable: false, title: 'Work was cancelled' },
   SHUTTING_DOWN: { status: 503, retryable: true, title: 'Process is shutting down' },
+  REDELIVERY_LIMIT: { status: 500, retryable: false, title: 'Message was delivered maxDeliveries times without finishing' },
   INTERNAL: { status: 500, retryable: false, title: 'Internal error' },
 } as const satisfies Record<string, CodeInfo>;
 
