@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   // The runtime.
   ABORTED: { status: 503, retryable: false, title: 'Work was cancelled' },
   SHUTTING_DOWN: { status: 503, retryable: true, title: 'Process is shutting down' },
+  REDELIVERY_LIMIT: { status: 500, retryable: false, title: 'Message was delivered maxDeliveries times without finishing' },
   INTERNAL: { status: 500, retryable: false, title: 'Internal error' },
 } as const satisfies Record<string, CodeInfo>;
 

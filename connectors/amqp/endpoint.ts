@@ -18,6 +18,7 @@ interface AmqpEndpointConfig {
   exchange?: string;
   exchangeType?: 'direct' | 'topic' | 'fanout' | 'headers';
   format?: UntypedFormat;
+  queues?: string[];
 }
 
 export const amqpEndpoint: EndpointDef<AmqpEndpointConfig> = {
@@ -33,6 +34,11 @@ export const amqpEndpoint: EndpointDef<AmqpEndpointConfig> = {
         description: 'Declare the exchange (durable) with this type at connect. Without it the exchange must exist.',
       },
       format: { enum: [...UNTYPED_FORMATS], description: 'Body format of published messages. Default json.' },
+      queues: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        description: 'Durable queues to declare at connect (e.g. a dead-letter queue), so that publishing to them by name through the default exchange is never unroutable.',
+      },
     },
     required: ['url'],
     additionalProperties: false,
@@ -40,6 +46,8 @@ export const amqpEndpoint: EndpointDef<AmqpEndpointConfig> = {
   create(name, config, at) {
     const exchange = config.exchange ?? '';
     if (config.exchangeType && exchange === '') at.problem('FLOW_SCHEMA', 'exchangeType needs an exchange name', 'exchangeType');
+    // A queue is addressed by name only through the default exchange; binding it elsewhere is the consumer's job.
+    if (config.queues?.length && exchange !== '') at.problem('FLOW_SCHEMA', 'queues are declared for the default exchange; drop `exchange` or declare them in the consuming flow', 'queues');
     const codec = createUntypedCodec(config.format ?? 'json');
     let publish: ConfirmedPublish | undefined;
     let lastProblem: string | undefined;
@@ -58,6 +66,12 @@ export const amqpEndpoint: EndpointDef<AmqpEndpointConfig> = {
       } catch (err) {
         lastProblem = `exchange '${exchange}' cannot be used: ${(err as Error).message}`;
         throw err;
+      }
+      for (const q of config.queues ?? []) {
+        await ch.assertQueue(q, { durable: true }).catch((err: Error) => {
+          lastProblem = `queue '${q}' cannot be declared: ${err.message}`;
+          throw err;
+        });
       }
       lastProblem = undefined;
       publish = confirmedPublisher(ch, name);

@@ -81,15 +81,45 @@ export const amqpTrigger: TriggerDef<AmqpTriggerConfig> = {
       }
     };
 
+    /**
+     * Puts a copy of the message on `target` carrying how many attempts it has had, and acks
+     * the original only once the copy is confirmed (else returns it to the queue): the count
+     * lives in the message, so it survives any process.
+     */
+    const replaceWithCopy = async (held: Held, tried: number, routingKey: string, exchange: string, target: string, expiration?: number): Promise<void> => {
+      const { msg } = held;
+      try {
+        const copy = { ...msg.properties.headers, [ATTEMPTS]: tried, [ORIGINAL_KEY]: routingKey, [ORIGINAL_EXCHANGE]: exchange };
+        await held.publish('', target, msg.content, {
+          ...msg.properties,
+          headers: copy,
+          messageId: msg.properties.messageId ?? randomUUID(),
+          expiration: expiration === undefined ? undefined : String(expiration),
+          persistent: true,
+          mandatory: true,
+        });
+        settle(held, (ch) => ch.ack(msg));
+      } catch (err) {
+        log.warn({ queue, reason: (err as Error).message }, 'copy not confirmed; returning the message to the queue');
+        settle(held, (ch) => ch.nack(msg, false, true));
+      }
+    };
+
     const processOne = async (held: Held): Promise<void> => {
       const { msg } = held;
       try {
         const table = msg.properties.headers ?? {};
-        const attempt = Number(table[ATTEMPTS] ?? 0) + 1;
+        const tried = Number(table[ATTEMPTS] ?? 0);
         const headers = headersOf(msg.properties);
         const routingKey = headers[ORIGINAL_KEY] ?? msg.fields.routingKey;
         const exchange = headers[ORIGINAL_EXCHANGE] ?? msg.fields.exchange;
         for (const h of [ATTEMPTS, ORIGINAL_KEY, ORIGINAL_EXCHANGE]) delete headers[h];
+        // Redelivered: its last delivery never finished (the process was killed or crashed,
+        // perhaps by this very message; or the connection dropped). Count that attempt before
+        // running anything, in a copy at the back of the queue, so that a message that kills
+        // every process still reaches maxDeliveries; past it, the handler dead-letters it.
+        const attempt = tried + (msg.fields.redelivered ? 2 : 1);
+        if (msg.fields.redelivered && attempt <= handler.maxDeliveries) return await replaceWithCopy(held, tried + 1, routingKey, exchange, queue);
         const outcome = await handler.handle({
           id: msg.properties.messageId ?? randomUUID(),
           bytes: msg.content,
@@ -99,21 +129,7 @@ export const amqpTrigger: TriggerDef<AmqpTriggerConfig> = {
           attempt,
         });
         if (outcome.action === 'ack') return settle(held, (ch) => ch.ack(msg));
-        try {
-          const copy = { ...msg.properties.headers, [ATTEMPTS]: attempt, [ORIGINAL_KEY]: routingKey, [ORIGINAL_EXCHANGE]: exchange };
-          await held.publish('', retryQueue, msg.content, {
-            ...msg.properties,
-            headers: copy,
-            messageId: msg.properties.messageId ?? randomUUID(),
-            expiration: String(outcome.delayMs),
-            persistent: true,
-            mandatory: true,
-          });
-          settle(held, (ch) => ch.ack(msg));
-        } catch (err) {
-          log.warn({ queue, reason: (err as Error).message }, 'retry copy not confirmed; returning the message to the queue');
-          settle(held, (ch) => ch.nack(msg, false, true));
-        }
+        await replaceWithCopy(held, attempt, routingKey, exchange, retryQueue, outcome.delayMs);
       } finally {
         inflight.leave();
       }

@@ -106,8 +106,10 @@ export const mqttTrigger: TriggerDef<MqttTriggerConfig> = {
       },
       async stop(deadline) {
         stopping = true;
-        if (current) await Promise.race([current, new Promise((r) => deadline.addEventListener('abort', r, { once: true }))]);
-        await client?.endAsync(true);
+        const finished = current ? await Promise.race([current.then(() => true), new Promise<false>((r) => deadline.addEventListener('abort', () => r(false), { once: true }))]) : true;
+        // A forced end destroys the socket at once and may drop the PUBACK just written for the
+        // message that finished, so the broker would send it again: end gracefully then.
+        await client?.endAsync(!finished || !client.connected);
       },
       health: () => (client?.connected && subscribed ? { ok: true } : { ok: false, detail: client?.connected ? `not subscribed to ${config.topic}` : 'broker not connected' }),
     } satisfies Trigger;

@@ -50,6 +50,9 @@ export const natsTrigger: TriggerDef<NatsTriggerConfig> = {
     const ackWaitMs = config.ackWait === undefined ? 30_000 : parseDuration(config.ackWait);
     const link = natsLink(config.url, `weft:${at.flow.name}:trigger`, log);
     let messages: ConsumerMessages | undefined;
+    let stopping = false;
+    /** Pulled but not handed to the limiter when stop() began; returned to the server by stop(). */
+    const unstarted: JsMsg[] = [];
 
     const processOne = async (m: JsMsg): Promise<void> => {
       try {
@@ -96,6 +99,10 @@ export const natsTrigger: TriggerDef<NatsTriggerConfig> = {
       const consumer = await jetstream(nc).consumers.get(config.stream, durable);
       messages = await consumer.consume({ max_messages: prefetch });
       for await (const m of messages) {
+        if (stopping) {
+          unstarted.push(m);
+          continue;
+        }
         inflight.enter();
         limiter.submit(m);
       }
@@ -106,11 +113,17 @@ export const natsTrigger: TriggerDef<NatsTriggerConfig> = {
       address: () => config.url,
       start: () => link.open(consume),
       async stop(deadline) {
+        stopping = true;
+        // Messages pulled but not started go back to the server (nak) for another consumer, but
+        // only once the server has dropped this process's pull requests (unsubscribe, then a
+        // flush round trip): a nak'ed message is redelivered at once, and into a pull request
+        // nobody reads any more it would wait for ackWait.
         messages?.stop();
-        for (const m of limiter.drainWaiting()) {
-          m.nak();
-          inflight.leave();
-        }
+        const waiting = limiter.drainWaiting();
+        await messages?.closed();
+        await link.connection?.flush().catch(() => {});
+        for (const m of [...waiting, ...unstarted.splice(0)]) m.nak();
+        for (const _ of waiting) inflight.leave();
         await limiter.idle(deadline);
         await link.close();
       },

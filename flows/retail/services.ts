@@ -3,55 +3,72 @@
  * stateful HTTP services kept in memory: what the `store` flow orchestrates. One process per
  * service:  node flows/retail/services.ts inventory|accounting|shipping [port]
  *
- *   inventory   GET /items/:sku, POST /reservations {sku, qty}, DELETE /reservations/:id
- *   accounting  GET /accounts/:customer, POST /charges {customer, amount}, POST /charges/:id/refund
- *   shipping    POST /shipments {reservation, address}: refuses countries it does not serve
+ *   inventory   GET /items/:sku, POST /reservations {sku, qty}, DELETE /reservations/:id,
+ *               GET /reservations/:id, POST /reservations/:id/commit (the stock leaves for good)
+ *   accounting  GET /accounts/:customer, POST /charges {customer, amount}, POST /charges/:id/refund,
+ *               PUT /invoices/:charge {customer, amount}, GET /invoices/:charge
+ *   shipping    POST /shipments {reservation, address}: refuses countries it does not serve,
+ *               GET /shipments/:id, DELETE /shipments/:id, POST /shipments/:id/dispatch
+ *
+ * The follow-ups (commit, invoice, dispatch) are what the choreography flows call when an
+ * OrderPlaced event arrives; they are idempotent, since at-least-once delivery may bring an
+ * event twice.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 type Reply = [status: number, body: unknown];
-type Route = (parts: string[], body: Record<string, unknown>) => Reply;
+type Route = (method: string, parts: string[], body: Record<string, unknown>) => Reply;
 
 let nextId = 1;
 const id = (prefix: string) => `${prefix}-${nextId++}`;
+const NO_ROUTE: Reply = [404, { error: 'no such route' }];
 
 function inventory(): Route {
   const stock = new Map<string, { name: string; price: number; available: number }>([
     ['KB-1', { name: 'Keyboard', price: 49.5, available: 10 }],
     ['MS-2', { name: 'Mouse', price: 19, available: 3 }],
   ]);
-  const reservations = new Map<string, { sku: string; qty: number }>();
-  return ([kind, key], body) => {
+  const reservations = new Map<string, { id: string; sku: string; qty: number; committed: boolean }>();
+  return (method, [kind, key, action], body) => {
     if (kind === 'items' && key) {
       const item = stock.get(key);
       return item ? [200, { sku: key, ...item }] : [404, { error: `no item ${key}` }];
     }
-    if (kind === 'reservations' && !key) {
+    if (kind !== 'reservations') return NO_ROUTE;
+    if (!key) {
       const item = stock.get(String(body.sku));
       const qty = Number(body.qty);
       if (!item) return [404, { error: `no item ${body.sku}` }];
       if (!(qty > 0) || qty > item.available) return [409, { error: 'not enough stock', available: item.available }];
       item.available -= qty;
-      const r = { id: id('RES'), sku: String(body.sku), qty };
+      const r = { id: id('RES'), sku: String(body.sku), qty, committed: false };
       reservations.set(r.id, r);
       return [201, r];
     }
-    if (kind === 'reservations' && key) {
-      const r = reservations.get(key);
-      if (!r) return [404, { error: `no reservation ${key}` }];
+    const r = reservations.get(key);
+    if (!r) return [404, { error: `no reservation ${key}` }];
+    if (method === 'GET' && !action) return [200, r];
+    if (method === 'POST' && action === 'commit') {
+      r.committed = true;
+      return [200, r];
+    }
+    if (method === 'DELETE' && !action) {
+      if (r.committed) return [409, { error: `reservation ${key} is committed` }];
       reservations.delete(key);
       stock.get(r.sku)!.available += r.qty;
       return [200, { released: key, sku: r.sku, qty: r.qty }];
     }
-    return [404, { error: 'no such route' }];
+    return NO_ROUTE;
   };
 }
 
 function accounting(): Route {
   const accounts = new Map<string, { balance: number }>([['ada', { balance: 500 }], ['bob', { balance: 20 }]]);
   const charges = new Map<string, { customer: string; amount: number; refunded: boolean }>();
-  return ([kind, key, action], body) => {
+  // `requests` counts the PUTs an invoice answered, so a redelivered event can be seen to be harmless.
+  const invoices = new Map<string, { id: string; charge: string; customer: string; amount: number; requests: number }>();
+  return (method, [kind, key, action], body) => {
     if (kind === 'accounts' && key) {
       const a = accounts.get(key);
       return a ? [200, { customer: key, ...a }] : [404, { error: `no account ${key}` }];
@@ -73,17 +90,53 @@ function accounting(): Route {
       c.refunded = true;
       return [200, { refunded: key, amount: c.amount }];
     }
-    return [404, { error: 'no such route' }];
+    // One invoice per charge, whatever how often it is asked for: PUT is idempotent.
+    if (kind === 'invoices' && key && method === 'GET') {
+      const inv = invoices.get(key);
+      return inv ? [200, inv] : [404, { error: `no invoice for ${key}` }];
+    }
+    if (kind === 'invoices' && key && method === 'PUT') {
+      const c = charges.get(key);
+      if (!c || c.refunded) return [404, { error: `no open charge ${key}` }];
+      const existing = invoices.get(key);
+      if (existing) {
+        existing.requests++;
+        return [200, existing];
+      }
+      const inv = { id: id('INV'), charge: key, customer: c.customer, amount: c.amount, requests: 1 };
+      invoices.set(key, inv);
+      return [201, inv];
+    }
+    return NO_ROUTE;
   };
 }
 
 function shipping(): Route {
   const served = new Set(['DE', 'FR', 'GB', 'US']);
-  return ([kind], body) => {
-    if (kind !== 'shipments') return [404, { error: 'no such route' }];
-    const country = String((body.address as Record<string, unknown> | undefined)?.country ?? '');
-    if (!served.has(country)) return [422, { error: `no carrier delivers to '${country}'` }];
-    return [201, { id: id('SHP'), reservation: body.reservation, carrier: 'DHL', country }];
+  const shipments = new Map<string, { id: string; reservation: unknown; carrier: string; country: string; status: string }>();
+  return (method, [kind, key, action], body) => {
+    if (kind !== 'shipments') return NO_ROUTE;
+    if (!key) {
+      const country = String((body.address as Record<string, unknown> | undefined)?.country ?? '');
+      if (!served.has(country)) return [422, { error: `no carrier delivers to '${country}'` }];
+      const s = { id: id('SHP'), reservation: body.reservation, carrier: 'DHL', country, status: 'BOOKED' };
+      shipments.set(s.id, s);
+      return [201, s];
+    }
+    const s = shipments.get(key);
+    if (!s) return [404, { error: `no shipment ${key}` }];
+    if (method === 'GET' && !action) return [200, s];
+    if (method === 'DELETE' && !action) {
+      if (s.status === 'DISPATCHED') return [409, { error: `shipment ${key} is on its way` }];
+      s.status = 'CANCELLED';
+      return [200, s];
+    }
+    if (method === 'POST' && action === 'dispatch') {
+      if (s.status === 'CANCELLED') return [409, { error: `shipment ${key} was cancelled` }];
+      s.status = 'DISPATCHED';
+      return [200, s];
+    }
+    return NO_ROUTE;
   };
 }
 
@@ -104,7 +157,7 @@ export async function startService(name: ServiceName, port: number): Promise<{ u
       } catch {
         return send(res, [400, { error: 'body is not JSON' }]);
       }
-      send(res, route((req.url ?? '/').split('?')[0].split('/').filter(Boolean).map(decodeURIComponent), body));
+      send(res, route(req.method ?? 'GET', (req.url ?? '/').split('?')[0].split('/').filter(Boolean).map(decodeURIComponent), body));
     });
   });
   // HOST lets a container publish the service (docker-compose.yml); loopback otherwise.

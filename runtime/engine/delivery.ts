@@ -72,6 +72,7 @@ export type Settlement = { action: 'ack' } | { action: 'retry'; delayMs: number 
 
 export interface DeliveryHandler {
   readonly concurrency: number;
+  readonly maxDeliveries: number;
   handle(d: Delivery): Promise<Settlement>;
 }
 
@@ -142,8 +143,16 @@ export function createDeliveryHandler(
 
   return {
     concurrency: config.concurrency ?? 1,
+    maxDeliveries,
     async handle(d) {
       const ex = new Exchange({ id: d.id, log, env, flow, headers: d.headers, params: d.params });
+      // Attempts that never finished count too (the broker's redelivery count, or the AMQP
+      // trigger's own): a message that kills the process every time is stopped here instead
+      // of killing every process after it.
+      if (d.attempt > maxDeliveries) {
+        const unfinished = new WeftError('REDELIVERY_LIMIT', `delivered ${d.attempt - 1} times without finishing (the process handling it stopped each time: crash, kill or lost connection)`);
+        return deadLetter(ex, { ...d, attempt: d.attempt - 1 }, unfinished);
+      }
       try {
         decode(ex, d);
       } catch (err) {

@@ -1,44 +1,24 @@
-/** The retail example (flows/retail): the store flow against the three real services on loopback. */
+/**
+ * The retail example (flows/retail): the store flow against the three real services on loopback;
+ * a confirmed order is announced on the real RabbitMQ. The consumers: retail-choreography.test.ts.
+ */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startFlow, type RunningFlow } from '../../runtime/engine/lifecycle.ts';
-import { silentLogger } from '../../runtime/log.ts';
-import { SERVICE_NAMES, startService } from '../../flows/retail/services.ts';
+import { AMQP_PORT, jsonBody } from '../support/amqp.ts';
+import { startRetail, type Retail } from '../support/retail.ts';
+import { eventually, serviceSkip } from '../support/services.ts';
 import { jsonOf } from '../support/upstream.ts';
 
-describe('retail example: store.yaml', () => {
-  const servers: Server[] = [];
-  const urls: Record<string, string> = {};
-  let store: RunningFlow;
+const skip = await serviceSkip('RabbitMQ (the store publishes OrderPlaced there)', AMQP_PORT);
 
-  before(async () => {
-    for (const name of SERVICE_NAMES) {
-      const s = await startService(name, 0);
-      servers.push(s.server);
-      urls[name] = s.url;
-    }
-    store = await startFlow(join(import.meta.dirname, '../../flows/retail/store.yaml'), {
-      port: 0,
-      adminPort: 0,
-      host: '127.0.0.1',
-      log: silentLogger(),
-      env: { ...process.env, INVENTORY_URL: urls.inventory, ACCOUNTING_URL: urls.accounting, SHIPPING_URL: urls.shipping },
-    });
-  });
-  after(async () => {
-    await store.stop();
-    for (const s of servers) {
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
-    }
-  });
+describe('retail example: store.yaml', { skip }, () => {
+  let retail: Retail;
+  before(async () => (retail = await startRetail({ consumers: false })));
+  after(() => retail.close());
 
-  const order = (body: unknown) =>
-    fetch(`${store.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const stock = async () => (await jsonOf(await fetch(`${urls.inventory}/items/KB-1`))).available;
-  const balance = async () => (await jsonOf(await fetch(`${urls.accounting}/accounts/ada`))).balance;
+  const order = (body: unknown) => retail.order(body);
+  const stock = async () => (await retail.get('inventory', '/items/KB-1')).available;
+  const balance = async () => (await retail.get('accounting', '/accounts/ada')).balance;
 
   it('confirms an order it can ship: stock reserved, customer charged, shipment booked', async () => {
     const [stockBefore, balanceBefore] = [await stock(), await balance()];
@@ -50,6 +30,22 @@ describe('retail example: store.yaml', () => {
     assert.match(answer.shipment, /^SHP-/);
     assert.equal(await stock(), stockBefore - 2);
     assert.equal(await balance(), balanceBefore - 99);
+    // Confirmed means announced: the OrderPlaced event was confirmed by RabbitMQ before the answer.
+    await eventually(() => retail.events.length === 1, 'one OrderPlaced event');
+    const event = retail.events[0];
+    assert.deepEqual(jsonBody(event), {
+      type: 'OrderPlaced',
+      customer: 'ada',
+      sku: 'KB-1',
+      qty: 2,
+      amount: 99,
+      reservation: answer.reservation,
+      charge: answer.charge,
+      shipment: answer.shipment,
+      address: { country: 'DE' },
+    });
+    assert.equal(event.fields.routingKey, 'order.placed');
+    assert.equal(event.properties.headers?.['x-order'], answer.reservation);
   });
 
   it('when shipping fails, refunds the charge and releases the stock, and says so', async () => {
@@ -71,6 +67,7 @@ describe('retail example: store.yaml', () => {
     });
     assert.equal(await stock(), stockBefore);
     assert.equal(await balance(), balanceBefore);
+    assert.equal(retail.events.length, 1, 'a cancelled order is not announced');
   });
 
   it('answers 409 without reserving or charging when stock is short', async () => {

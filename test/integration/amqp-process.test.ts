@@ -7,52 +7,26 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AMQP_PORT, AMQP_URL, jsonBody, openBroker, type Broker } from '../support/amqp.ts';
 import { startTestFlow, writeFlow } from '../support/flow.ts';
-import { spawnFlow } from '../support/process.ts';
-import { eventually, ready, serviceSkip } from '../support/services.ts';
+import { spawnFlow, type FlowProcess } from '../support/process.ts';
+import { eventually, serviceSkip } from '../support/services.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { json, startUpstream, type Upstream } from '../support/upstream.ts';
+import { json, startUpstream } from '../support/upstream.ts';
+import { backend, sigtermWhileHeld, competingConsumers, cutMidStream, ids, workFlow, type WorkIO } from '../support/worker.ts';
 
 const skip = await serviceSkip('RabbitMQ', AMQP_PORT);
 
-/** consume -> call a backend (slow when told) -> publish; the worker's name goes in a header. */
-function workFlow(url: string, input: string, output: string, concurrency: number): string {
-  return `
-weft: 1
-name: worker
-trigger:
-  amqp:
+/** The AMQP worker: `prefetch` 10 by default, fast retries, 3 attempts, dead letters to `<input>.dead`. */
+function amqpWorkFlow(url: string, input: string, output: string, concurrency: number, prefetch = 10): string {
+  const trigger = `  amqp:
     url: ${url}
     queue: ${input}
     concurrency: ${concurrency}
-    prefetch: 10
+    prefetch: ${prefetch}
     retryDelay: 50ms
-    deadLetter: { to: rabbit, key: ${input}.dead }
-endpoints:
-  rabbit:
-    amqp: { url: "${url}" }
-  backend:
-    http: { url: "\${env.BACKEND_URL}" }
-steps:
-  - call: backend
-    method: POST
-    path: /work
-    as: result
-  - publish: { to: rabbit, key: ${output}, body: '{ "id": body.id, "by": vars.result.by }', headers: { x-worker: "\${env.WORKER}" } }
-`;
+    maxDeliveries: 3
+    deadLetter: { to: broker, key: ${input}.dead }`;
+  return workFlow(trigger, `    amqp: { url: "${url}" }`, output);
 }
-
-/** A backend that takes `delayMs` per request, or holds every request until released. */
-async function backend(delayMs: number, hold = false) {
-  const held: (() => void)[] = [];
-  const upstream: Upstream = await startUpstream(async (_req, res) => {
-    if (hold) await new Promise<void>((r) => held.push(r));
-    else await new Promise((r) => setTimeout(r, delayMs));
-    json(res, 200, { by: 'backend' });
-  });
-  return { upstream, held, release: () => held.splice(0).forEach((r) => r()) };
-}
-
-const ids = (n: number) => [...Array(n).keys()];
 
 describe('amqp flows as processes', { skip }, () => {
   let broker: Broker;
@@ -62,7 +36,7 @@ describe('amqp flows as processes', { skip }, () => {
   it('SIGKILL while working loses nothing: the next process gets every unfinished message', async (t) => {
     const [input, output] = [await broker.queue('kill-in'), await broker.queue('kill-out')];
     const { upstream } = await backend(10);
-    const file = writeFlow(workFlow(AMQP_URL, input, output, 4));
+    const file = writeFlow(amqpWorkFlow(AMQP_URL, input, output, 4));
     const out = await broker.collect(output);
     try {
       const N = 200;
@@ -94,16 +68,12 @@ describe('amqp flows as processes', { skip }, () => {
   it('SIGTERM finishes and acknowledges what is in flight, returns the rest, and exits 0', async () => {
     const [input, output] = [await broker.queue('term-in'), await broker.queue('term-out')];
     const b = await backend(0, true);
-    const file = writeFlow(workFlow(AMQP_URL, input, output, 3));
+    const file = writeFlow(amqpWorkFlow(AMQP_URL, input, output, 3));
     const out = await broker.collect(output);
     try {
       for (const id of ids(10)) await broker.send(input, { id });
       const proc = await spawnFlow(file, { BACKEND_URL: b.upstream.url, WORKER: 'w' });
-      await eventually(() => b.held.length === 3, 'three messages in flight');
-      proc.child.kill('SIGTERM');
-      await eventually(() => proc.lines.some((l) => l.msg === 'draining'), 'the process drains');
-      b.release();
-      assert.equal(await proc.exited, 0);
+      await sigtermWhileHeld(proc, b, 3);
       await eventually(() => out.length === 3, 'the three in-flight messages published');
       assert.deepEqual(out.map((m) => jsonBody(m).id).sort(), [0, 1, 2]);
       assert.equal((await broker.ch.checkQueue(input)).messageCount, 7, 'the seven not started are back on the queue, unacked');
@@ -112,26 +82,22 @@ describe('amqp flows as processes', { skip }, () => {
     }
   });
 
+  /** What the tests see of a worker flow on `input` -> `output`. */
+  async function amqpIO(input: string, output: string): Promise<WorkIO> {
+    const out = await broker.collect(output);
+    return {
+      send: (id) => broker.send(input, { id }),
+      outIds: () => out.map((m) => jsonBody(m).id as number),
+      outWorkers: () => out.map((m) => String(m.properties.headers?.['x-worker'])),
+    };
+  }
+
   it('two processes on one queue share the work (competing consumers)', async () => {
     const [input, output] = [await broker.queue('share-in'), await broker.queue('share-out')];
     const { upstream } = await backend(5);
-    const file = writeFlow(workFlow(AMQP_URL, input, output, 2));
-    const out = await broker.collect(output);
-    const a = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'a' });
-    const b = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: 'b' });
     try {
-      await ready(a.adminUrl);
-      await ready(b.adminUrl);
-      for (const id of ids(100)) await broker.send(input, { id });
-      await eventually(() => out.length >= 100, '100 messages processed');
-      const by = (w: string) => out.filter((m) => m.properties.headers?.['x-worker'] === w).length;
-      assert.ok(by('a') > 0 && by('b') > 0, `both worked: a=${by('a')} b=${by('b')}`);
-      assert.deepEqual([...new Set(out.map((m) => jsonBody(m).id))].sort((x, y) => x - y), ids(100));
+      await competingConsumers(writeFlow(amqpWorkFlow(AMQP_URL, input, output, 2)), upstream.url, await amqpIO(input, output));
     } finally {
-      a.child.kill('SIGTERM');
-      b.child.kill('SIGTERM');
-      assert.equal(await a.exited, 0);
-      assert.equal(await b.exited, 0);
       await upstream.close();
     }
   });
@@ -141,23 +107,62 @@ describe('amqp flows as processes', { skip }, () => {
     const { upstream } = await backend(5);
     const proxy = await startTcpProxy(AMQP_PORT);
     const url = `amqp://guest:guest@127.0.0.1:${proxy.port}`;
-    const flow = await startTestFlow(workFlow(url, input, output, 2), { env: { BACKEND_URL: upstream.url, WORKER: 'x' } });
-    const out = await broker.collect(output);
+    const flow = await startTestFlow(amqpWorkFlow(url, input, output, 2), { env: { BACKEND_URL: upstream.url, WORKER: 'x' } });
     try {
-      await ready(flow.adminUrl);
-      const N = 100;
-      for (const id of ids(N)) await broker.send(input, { id });
-      await eventually(() => out.length >= 10, 'work under way');
-      proxy.cut();
-      await eventually(async () => (await fetch(`${flow.adminUrl}/readyz`)).status === 503, 'not ready while the broker is away');
-      proxy.restore();
-      await ready(flow.adminUrl);
-      await eventually(() => new Set(out.map((m) => jsonBody(m).id)).size === N, `all ${N} processed after reconnecting`);
+      await cutMidStream(proxy, flow.adminUrl, await amqpIO(input, output));
       assert.equal((await broker.ch.checkQueue(input)).messageCount, 0);
     } finally {
       await flow.stop();
       await proxy.close();
       await upstream.close();
+    }
+  });
+
+  it('a message that kills the process every time is dead-lettered after maxDeliveries, the others are processed', async (t) => {
+    const [input, output] = [await broker.queue('crash-in'), await broker.queue('crash-out')];
+    const dead = `${input}.dead`;
+    await broker.ch.assertQueue(dead, { durable: true });
+    let current: FlowProcess | undefined;
+    let kills = 0;
+    // The poison's call kills the flow process with SIGKILL while it handles the message.
+    const upstream = await startUpstream((req, res) => {
+      if ((JSON.parse(req.body) as { poison?: boolean }).poison) {
+        kills++;
+        current?.child.kill('SIGKILL');
+        return void res.destroy();
+      }
+      json(res, 200, { by: 'backend' });
+    });
+    // One message at a time: a crash then returns only the message that caused it (every
+    // unacknowledged message of a dying process counts one delivery; see docs/messaging.md).
+    const file = writeFlow(amqpWorkFlow(AMQP_URL, input, output, 1, 1));
+    const [out, dl] = [await broker.collect(output), await broker.collect(dead)];
+    try {
+      for (const id of ids(30)) await broker.send(input, id === 10 ? { id, poison: true } : { id });
+      const alive = (p: FlowProcess) => p.child.exitCode === null && p.child.signalCode === null;
+      // Bounded: maxDeliveries (3) crashes, then one process that dead-letters the poison.
+      for (let round = 0; round < 6 && dl.length === 0; round++) {
+        const proc = (current = await spawnFlow(file, { BACKEND_URL: upstream.url, WORKER: `w${round}` }));
+        await eventually(() => !alive(proc) || dl.length > 0, 'a crash or the dead letter');
+        if (alive(proc)) {
+          await eventually(() => new Set(out.map((m) => jsonBody(m).id)).size === 29, 'the 29 others processed');
+          proc.child.kill('SIGTERM');
+          assert.equal(await proc.exited, 0);
+        }
+      }
+      assert.equal(kills, 3, 'the poison killed maxDeliveries processes, then was not run again');
+      assert.equal(dl.length, 1);
+      const h = dl[0].properties.headers ?? {};
+      assert.equal(h['x-weft-error-code'], 'REDELIVERY_LIMIT');
+      assert.equal(h['x-weft-attempts'], '3');
+      assert.match(String(h['x-weft-error-message']), /delivered 3 times without finishing/);
+      assert.deepEqual(jsonBody(dl[0]), { id: 10, poison: true }, 'the original body');
+      assert.deepEqual([...new Set(out.map((m) => jsonBody(m).id))].sort((a, b) => a - b), ids(30).filter((i) => i !== 10), 'none of the others lost');
+      t.diagnostic(`poison: ${kills} kills, ${out.length - 29} duplicates among the others`);
+    } finally {
+      if (current && current.child.exitCode === null && current.child.signalCode === null) current.child.kill('SIGKILL');
+      await upstream.close();
+      await broker.ch.deleteQueue(dead).catch(() => {});
     }
   });
 });

@@ -2,7 +2,7 @@
  * Tests that need something outside Node (a broker, a Python peer) skip with a visible reason
  * when it is absent, except under WEFT_REQUIRE_SERVICES=1 (CI), where absence is a failure.
  */
-import { connect } from 'node:net';
+import { reachable } from '../../runtime/reachable.ts';
 
 export const REQUIRE_SERVICES = process.env.WEFT_REQUIRE_SERVICES === '1';
 
@@ -11,19 +11,6 @@ export function skipUnless(available: boolean, reason: string): string | false {
   if (available) return false;
   if (REQUIRE_SERVICES) throw new Error(`WEFT_REQUIRE_SERVICES=1 but ${reason}`);
   return `${reason}; install or start it, or set WEFT_REQUIRE_SERVICES=1 to fail instead`;
-}
-
-function reachable(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /** Skip option for a test that needs a service listening on 127.0.0.1:port. */
