@@ -5,10 +5,14 @@
  * that is down at start is not fatal: the flow starts, logs each failed attempt, reports not
  * ready, and connects when the broker comes.
  */
-import amqp from 'amqplib';
+import type amqpModule from 'amqplib';
+import { lazyModule } from '../../runtime/lazy.ts';
 import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
 import { settleWithin } from '../../runtime/engine/startup.ts';
 import type { Logger } from '../../runtime/log.ts';
+
+// amqplib is loaded when a flow first connects, not when the runtime starts.
+const amqp = lazyModule<typeof amqpModule>('amqplib');
 
 export interface AmqpConnection {
   readonly connected: boolean;

@@ -3,8 +3,12 @@
  * `reconnectPeriod`, unbounded) and re-subscribes; `connected` drives health. MQTT 5 because
  * it carries a content type and user properties (headers) with each message.
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { lazyModule } from '../../runtime/lazy.ts';
 import type { Logger } from '../../runtime/log.ts';
+
+// mqtt.js is loaded when a flow first connects, not when the runtime starts.
+const mqtt = lazyModule<typeof import('mqtt')>('mqtt');
 
 export function mqttClient(url: string, options: IClientOptions, log: Logger, label: string): MqttClient {
   const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 500, connectTimeout: 5000, ...options });

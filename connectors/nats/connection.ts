@@ -3,9 +3,13 @@
  * jitter) and reports whether it is up. A server that is down when the flow starts is not
  * fatal: the first connection is retried in the background while the flow reports not ready.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { lazyModule } from '../../runtime/lazy.ts';
 import { settleWithin } from '../../runtime/engine/startup.ts';
 import type { Logger } from '../../runtime/log.ts';
+
+// The NATS client is loaded when a flow first connects, not when the runtime starts.
+const nats = lazyModule<typeof import('@nats-io/transport-node')>('@nats-io/transport-node');
 
 export interface NatsLink {
   readonly connected: boolean;
@@ -32,7 +36,7 @@ export function natsLink(url: string, name: string, log: Logger): NatsLink {
       const first = new Promise<void>((resolve) => (connectedOnce = resolve));
       void (async () => {
         try {
-          nc = await connect({ servers, name, waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+          nc = await nats.connect({ servers, name, waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
         } catch (err) {
           log.error({ nats: name, reason: (err as Error).message }, 'nats connection failed');
           return;

@@ -3,14 +3,16 @@
  * published message is stored before the flow goes on. A subject no stream captures fails
  * with UNROUTABLE (no responders) instead of vanishing.
  */
-import { headers as natsHeaders } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { lazyModule } from '../../runtime/lazy.ts';
 import { randomUUID } from 'node:crypto';
 import type { Endpoint, EndpointDef } from '../../runtime/contract.ts';
 import { createUntypedCodec, UNTYPED_FORMATS, type UntypedFormat } from '../../runtime/codecs/formats.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import { publishOnly } from '../../runtime/steps/publish.ts';
 import { natsLink } from './connection.ts';
+
+const nats = lazyModule<typeof import('@nats-io/transport-node')>('@nats-io/transport-node');
+const js = lazyModule<typeof import('@nats-io/jetstream')>('@nats-io/jetstream');
 
 interface NatsEndpointConfig {
   url: string;
@@ -40,13 +42,13 @@ export const natsEndpoint: EndpointDef<NatsEndpointConfig> = {
         async send(m, signal) {
           const nc = link.connection;
           if (!nc || !link.connected) throw new WeftError('CONNECTION_FAILED', `nats endpoint ${name} is not connected to ${config.url}`, { endpoint: name });
-          const h = natsHeaders();
+          const h = nats.headers();
           for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
           if (m.contentType) h.set('content-type', m.contentType);
           if (m.correlationId) h.set('correlation-id', m.correlationId);
           try {
             signal?.throwIfAborted();
-            await jetstream(nc).publish(m.key, typeof m.payload === 'string' ? new TextEncoder().encode(m.payload) : m.payload, { headers: h, msgID: randomUUID() });
+            await js.jetstream(nc).publish(m.key, typeof m.payload === 'string' ? new TextEncoder().encode(m.payload) : m.payload, { headers: h, msgID: randomUUID() });
           } catch (err) {
             const e = err as Error & { name?: string };
             if (signal?.aborted) throw err;

@@ -6,7 +6,8 @@
  * counting deliveries itself; a message whose ack never came (process killed) is redelivered
  * after `ackWait`.
  */
-import { AckPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { lazyModule } from '../../runtime/lazy.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Trigger, TriggerDef } from '../../runtime/contract.ts';
 import { createDeliveryHandler, DELIVERY_REQUIRED, DELIVERY_SCHEMA_PROPERTIES, type DeliveryConfig } from '../../runtime/engine/delivery.ts';
@@ -14,6 +15,9 @@ import { createLimiter } from '../../runtime/engine/limiter.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseDuration } from '../../runtime/units.ts';
 import { headersOfNats, natsLink } from './connection.ts';
+
+// The JetStream client is loaded when the trigger starts, not when the runtime starts.
+const js = lazyModule<typeof import('@nats-io/jetstream')>('@nats-io/jetstream');
 
 interface NatsTriggerConfig extends DeliveryConfig {
   url: string;
@@ -75,7 +79,7 @@ export const natsTrigger: TriggerDef<NatsTriggerConfig> = {
     const limiter = createLimiter(handler.concurrency, processOne);
 
     const consume = async (nc: NatsConnection): Promise<void> => {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await js.jetstreamManager(nc);
       try {
         await jsm.streams.info(config.stream);
       } catch {
@@ -84,7 +88,7 @@ export const natsTrigger: TriggerDef<NatsTriggerConfig> = {
       }
       const consumerConfig = {
         durable_name: durable,
-        ack_policy: AckPolicy.Explicit,
+        ack_policy: js.AckPolicy.Explicit,
         filter_subject: config.subject,
         max_ack_pending: prefetch,
         ack_wait: ackWaitMs * 1_000_000,
@@ -96,7 +100,7 @@ export const natsTrigger: TriggerDef<NatsTriggerConfig> = {
       } catch {
         await jsm.consumers.add(config.stream, consumerConfig);
       }
-      const consumer = await jetstream(nc).consumers.get(config.stream, durable);
+      const consumer = await js.jetstream(nc).consumers.get(config.stream, durable);
       messages = await consumer.consume({ max_messages: prefetch });
       for await (const m of messages) {
         if (stopping) {
