@@ -3,6 +3,9 @@
  * order.proto): nested structs, a list of structs with lists of strings, a string map, an enum,
  * i64 beyond 2^53 and plain strings. One content, written in each side's value model.
  */
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
+import { ORDER_PROTO } from './codegen.ts';
 
 const LINES = [
   { sku: 'DSK-WAL-160', title: 'Walnut desk, 160 x 80 cm, oiled', qty: 1, cents: 64900, weight: 38.5, tags: ['furniture', 'office', 'wood', 'bulky'] },
@@ -51,3 +54,12 @@ export const S5_ANSWER = {
   totalCents: LINES.reduce((n, l) => n + l.qty * l.cents, 0),
   currency: 'EUR',
 };
+
+let encoded: Uint8Array | undefined;
+/** S5's request body: the order encoded by protobufjs (not by Weft's codec), made once. */
+export function orderProtobuf(): Uint8Array {
+  if (encoded) return encoded;
+  const pb = createRequire(import.meta.url)('protobufjs') as typeof protobuf;
+  const Order = pb.loadSync(ORDER_PROTO).lookupType('bench.Order');
+  return (encoded = Order.encode(Order.fromObject(ORDER_PROTO_VALUE)).finish());
+}

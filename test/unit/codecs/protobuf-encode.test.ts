@@ -31,6 +31,7 @@ message Msg {
 root.resolveAll();
 const type = root.lookupType('t.Msg');
 const codec = createProtobufCodec(type);
+const roundTrip = (value: unknown): unknown => codec.decode(codec.encode(value) as Uint8Array);
 
 function encodeError(value: unknown, message: RegExp): void {
   assert.throws(() => codec.encode(value), (err: unknown) => err instanceof WeftError && err.code === 'ENCODE' && message.test(err.message));
@@ -57,14 +58,14 @@ describe('protobuf codec: encode', () => {
   });
 
   it('keeps the 64-bit ranges exact', () => {
-    assert.deepEqual(codec.decode(codec.encode({ big: '9223372036854775807', ubig: 0, fix: '18446744073709551615' })), { big: '9223372036854775807', fix: '18446744073709551615' });
+    assert.deepEqual(roundTrip({ big: '9223372036854775807', ubig: 0, fix: '18446744073709551615' }), { big: '9223372036854775807', fix: '18446744073709551615' });
     encodeError({ big: '9223372036854775808' }, /big 9223372036854775808 is out of range for int64/);
     encodeError({ ubig: -1 }, /ubig -1 is out of range for uint64/);
     encodeError({ ubig: '-1' }, /ubig -1 is out of range for uint64/);
     encodeError({ ubig: '18446744073709551616' }, /out of range for uint64/);
     encodeError({ big: 2 ** 53 + 2 }, /big must be a 64-bit integer/);
     encodeError({ big: '12x' }, /big must be a 64-bit integer/);
-    assert.deepEqual(codec.decode(codec.encode({ big: 12n })), { big: '12' });
+    assert.deepEqual(roundTrip({ big: 12n }), { big: '12' });
   });
 
   it('names the path of a bad value', () => {
