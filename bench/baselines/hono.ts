@@ -18,3 +18,5 @@ app.post('/quotes', async (c) => reply(c, await quote(pool, await c.req.json()))
 app.get('/overview/:id', async (c) => reply(c, await overview(pool, c.req.param('id'))));
 app.post('/orders/price', async (c) => reply(c, await priceOrder(new Uint8Array(await c.req.arrayBuffer()))));
 serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
+// Exit on SIGTERM (as Weft does), so that bench:profile's --cpu-prof gets written.
+process.once('SIGTERM', () => process.exit(0));

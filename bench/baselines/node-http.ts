@@ -35,3 +35,5 @@ createServer((req, res) => {
     (e: Error) => send(res, { status: 500, contentType: 'application/json', body: JSON.stringify({ error: e.message }) }),
   );
 }).listen(port, '127.0.0.1');
+// Exit on SIGTERM (as Weft does), so that bench:profile's --cpu-prof gets written.
+process.once('SIGTERM', () => process.exit(0));
