@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBackend } from './lib/nginx.ts';
+import { startThriftBackend } from './lib/thrift-backend.ts';
 import { defaultPinning, freePort, stop, waitForAnswer } from './lib/process.ts';
 import { runLoad } from './lib/wrk.ts';
 import { LOAD_SCENARIOS, SCENARIOS, type ScenarioId } from './scenarios.ts';
@@ -33,8 +34,10 @@ const before = new Set(readdirSync(dir));
 const pin = defaultPinning(true);
 const backendPort = await freePort();
 const backend = startBackend(pin.load, backendPort);
+const thriftPort = scenario === 's5' ? await freePort() : undefined;
+const thrift = thriftPort ? await startThriftBackend(pin.load, thriftPort) : undefined;
 const port = await freePort();
-const proc = target.start(scenario, { cpus: pin.target, port, backendPort, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+const proc = target.start(scenario, { cpus: pin.target, port, backendPort, thriftPort, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
 try {
   await waitForAnswer(backend, `http://127.0.0.1:${backendPort}`, { method: 'GET', path: '/items/42' }, 10_000);
   const url = `http://127.0.0.1:${port}`;
@@ -44,6 +47,7 @@ try {
 } finally {
   await stop(proc);
   await stop(backend);
+  if (thrift) await stop(thrift);
 }
 
 interface ProfileNode {

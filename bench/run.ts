@@ -1,7 +1,8 @@
 /**
  * The benchmark kit: every scenario against every target in one run, as ratios to the baselines.
- *   npm run bench [-- --targets weft,hono,node,nginx,nodered --scenarios s1,s2,s3,s4
+ *   npm run bench [-- --targets weft,hono,node,nginx,nodered --scenarios s1,s2,s3,s4,s5
  *                    --duration 10 --warmup 3 --runs 3 --connections 50 --no-pin --no-docs]
+ * S5 also starts a Thrift backend (bench/thrift-backend.ts).
  * Method (docs/benchmarks.md): a static nginx backend and wrk share one core, the targets the
  * other (taskset). For each load scenario all targets are up at once and measured in short
  * slices, in an order that rotates every round, after a warm-up slice each; a ratio is the
@@ -13,8 +14,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { canonical } from './lib/exact-json.ts';
 import { collectMachine } from './lib/machine.ts';
 import { startBackend } from './lib/nginx.ts';
+import { startThriftBackend } from './lib/thrift-backend.ts';
 import { cpuMs, defaultPinning, freePort, hasCommand, rssMb, sleep, stop, waitForAnswer, type Pinning, type Proc } from './lib/process.ts';
 import { markdownTables, writeDocs } from './lib/report.ts';
 import type { BenchResults, LoadRow, StartupRow, StartupSample } from './lib/results.ts';
@@ -26,7 +29,7 @@ import { COMPILE_CACHE, ROOT, TARGETS, type Target } from './targets.ts';
 const { values } = parseArgs({
   options: {
     targets: { type: 'string', default: TARGETS.map((t) => t.name).join(',') },
-    scenarios: { type: 'string', default: 's1,s2,s3,s4' },
+    scenarios: { type: 'string', default: 's1,s2,s3,s4,s5' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     runs: { type: 'string', default: '3' },
@@ -52,7 +55,6 @@ const list = (s: string): string[] => s.split(',').map((x) => x.trim().toLowerCa
 const scenarioIds = list(values.scenarios) as ScenarioId[];
 for (const s of scenarioIds) {
   if (!SCENARIO_IDS.includes(s)) throw new Error(`unknown scenario ${s} (known: ${SCENARIO_IDS.join(', ')})`);
-  if (s === 's5') throw new Error('S5 (ProtoBuf -> Thrift -> JSON) waits for the thrift endpoint; see bench/scenarios.ts');
 }
 const settings = {
   targets: list(values.targets),
@@ -88,12 +90,15 @@ mkdirSync(COMPILE_CACHE, { recursive: true });
 const backendPort = await freePort();
 const backend = startBackend(pin.load, backendPort);
 const running: Proc[] = [backend];
+// S5's Thrift backend shares the load CPU with nginx and wrk, as the nginx backend does.
+const thriftPort = scenarioIds.includes('s5') ? await freePort() : undefined;
+if (thriftPort) running.push(await startThriftBackend(pin.load, thriftPort));
 process.once('SIGINT', () => void Promise.all(running.map(stop)).then(() => process.exit(130)));
 
 async function launch(t: Target, s: ScenarioId): Promise<{ proc: Proc; url: string; body: string; startupMs: number }> {
   const port = await freePort();
   const began = performance.now();
-  const proc = t.start(s, { cpus: pin.target, port, backendPort });
+  const proc = t.start(s, { cpus: pin.target, port, backendPort, thriftPort });
   running.push(proc);
   const url = `http://127.0.0.1:${port}`;
   const body = await waitForAnswer(proc, url, SCENARIOS[s]);
@@ -143,8 +148,8 @@ async function loadScenario(s: ScenarioId): Promise<LoadRow[]> {
     const { proc, url, body } = await launch(t, s);
     up.set(t.name, { proc, url });
     // The equivalence test guards this too; here it stops a run that would compare unlike work.
-    if (reference === undefined) reference = JSON.stringify(JSON.parse(body));
-    else if (JSON.stringify(JSON.parse(body)) !== reference) throw new Error(`${t.name} answers ${s} differently: ${body}`);
+    if (reference === undefined) reference = canonical(body);
+    else if (canonical(body) !== reference) throw new Error(`${t.name} answers ${s} differently: ${body}`);
   }
   const slice = async (t: Target, seconds: number): Promise<LoadResult> => {
     const { url, proc } = up.get(t.name)!;

@@ -16,6 +16,8 @@ export interface StartOptions {
   cpus?: string;
   port: number;
   backendPort: number;
+  /** S5's Thrift backend (bench/thrift-backend.ts), when S5 runs. */
+  thriftPort?: number;
   /** Extra Node flags for Node targets (bench/profile.ts passes --cpu-prof). */
   nodeArgs?: string[];
 }
@@ -35,10 +37,11 @@ export interface Target {
 
 /** Node targets share the same Node, a warm compile cache and quiet logs. */
 function nodeEnv(o: StartOptions): NodeJS.ProcessEnv {
-  return { ...process.env, PORT: String(o.port), BACKEND_URL: `http://127.0.0.1:${o.backendPort}`, LOG_LEVEL: 'warn', NODE_COMPILE_CACHE: COMPILE_CACHE, NODE_ENV: 'production' };
+  const thrift = o.thriftPort ? { THRIFT_URL: `tcp://127.0.0.1:${o.thriftPort}` } : {};
+  return { ...process.env, ...thrift, PORT: String(o.port), BACKEND_URL: `http://127.0.0.1:${o.backendPort}`, LOG_LEVEL: 'warn', NODE_COMPILE_CACHE: COMPILE_CACHE, NODE_ENV: 'production' };
 }
 
-const LOAD: readonly ScenarioId[] = ['s1', 's2', 's3', 's4'];
+const LOAD: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5'];
 
 /** A hand-written Node baseline: one script serving every load scenario's route. */
 function handWritten(name: string, label: string, script: string): Target {
@@ -80,7 +83,8 @@ export const TARGETS: Target[] = [
     name: 'nodered',
     label: 'Node-RED',
     baseline: true,
-    scenarios: LOAD,
+    // Stock Node-RED has no Thrift or ProtoBuf nodes: S5 would measure add-ons, not Node-RED.
+    scenarios: ['s1', 's2', 's3', 's4'],
     unavailable: () => undefined,
     prepare: ensureNodeRed,
     start: (_s, o) => {

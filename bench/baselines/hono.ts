@@ -4,7 +4,7 @@
  */
 import { serve } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { config, overview, passthrough, quote, upstream, type Answer } from './work.ts';
+import { config, overview, passthrough, priceOrder, quote, upstream, type Answer } from './work.ts';
 
 const { port, backendUrl } = config();
 const pool = upstream(backendUrl);
@@ -16,4 +16,7 @@ const app = new Hono();
 app.get('/items/:id', async (c) => reply(c, await passthrough(pool, c.req.param('id'))));
 app.post('/quotes', async (c) => reply(c, await quote(pool, await c.req.json())));
 app.get('/overview/:id', async (c) => reply(c, await overview(pool, c.req.param('id'))));
+app.post('/orders/price', async (c) => reply(c, await priceOrder(new Uint8Array(await c.req.arrayBuffer()))));
 serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
+// Exit on SIGTERM (as Weft does), so that bench:profile's --cpu-prof gets written.
+process.once('SIGTERM', () => process.exit(0));

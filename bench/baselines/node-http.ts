@@ -1,24 +1,26 @@
 /**
  * Baseline "node": node:http + undici, nothing else. The floor for any Node proxy.
- * Serves all three load scenarios (one route each); PORT and BACKEND_URL from the environment.
+ * Serves every load scenario (one route each); PORT and BACKEND_URL from the environment.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { config, overview, passthrough, quote, upstream, type Answer } from './work.ts';
+import { config, overview, passthrough, priceOrder, quote, upstream, type Answer } from './work.ts';
 
 const { port, backendUrl } = config();
 const pool = upstream(backendUrl);
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
 }
+const readJson = async (req: IncomingMessage): Promise<Record<string, unknown>> => JSON.parse((await readBody(req)).toString('utf8'));
 
 async function route(req: IncomingMessage): Promise<Answer | undefined> {
   const url = req.url ?? '/';
   if (req.method === 'GET' && url.startsWith('/items/')) return passthrough(pool, url.slice(7));
   if (req.method === 'POST' && url === '/quotes') return quote(pool, await readJson(req));
   if (req.method === 'GET' && url.startsWith('/overview/')) return overview(pool, url.slice(10));
+  if (req.method === 'POST' && url === '/orders/price') return priceOrder(await readBody(req));
   return undefined;
 }
 
@@ -33,3 +35,5 @@ createServer((req, res) => {
     (e: Error) => send(res, { status: 500, contentType: 'application/json', body: JSON.stringify({ error: e.message }) }),
   );
 }).listen(port, '127.0.0.1');
+// Exit on SIGTERM (as Weft does), so that bench:profile's --cpu-prof gets written.
+process.once('SIGTERM', () => process.exit(0));

@@ -5,6 +5,7 @@
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { Pool } from 'undici';
+import { loadGeneratedOrder, type GeneratedOrder, type ThriftStructInstance } from '../lib/codegen.ts';
 import { S3_BRANCHES, SOAP } from '../scenarios.ts';
 
 export interface Answer {
@@ -70,6 +71,78 @@ export async function overview(pool: Pool, id: string): Promise<Answer> {
   const merged: Record<string, unknown> = {};
   names.forEach((n, i) => (merged[n] = parts[i]));
   return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(merged) };
+}
+
+// ---------------------------------------------------------------- S5
+
+/** protobufjs's 64-bit values (the `long` package) as the pbjs static code decodes them. */
+interface Long {
+  toBytesBE(): number[];
+}
+interface PbOrder {
+  id: Long;
+  customer?: { id: Long; name: string; email: string; shipTo?: object };
+  lines: { sku: string; title: string; qty: number; cents: Long; weight: number; tags: string[] }[];
+  attributes: Record<string, string>;
+  status: number;
+  createdMs: Long;
+  note: string;
+  gift: boolean;
+}
+type Int64 = { buffer: Buffer; offset: number };
+
+let pricing: { g: GeneratedOrder; price(order: ThriftStructInstance): Promise<ThriftStructInstance> } | undefined;
+
+/** The generated Thrift client on one connection to THRIFT_URL, made on the first S5 request. */
+function pricingClient(): NonNullable<typeof pricing> {
+  if (pricing) return pricing;
+  const g = loadGeneratedOrder();
+  const url = new URL(process.env.THRIFT_URL ?? '');
+  const connection = g.thrift.createConnection(url.hostname, Number(url.port), { transport: g.thrift.TFramedTransport, protocol: g.thrift.TBinaryProtocol });
+  connection.on('error', (e) => console.error('thrift connection:', (e as Error).message));
+  const client = g.thrift.createClient(g.Pricing, connection);
+  // Callback style: the 0.17 compiler's promise style needs thrift.Q, which thrift 0.24 dropped.
+  const price = (order: ThriftStructInstance) =>
+    new Promise<ThriftStructInstance>((resolve, reject) => client.price(order, (err: unknown, r: unknown) => (err ? reject(err) : resolve(r as ThriftStructInstance))));
+  return (pricing = { g, price });
+}
+
+const statusNames = new Map<number, string>();
+/** i64 as Weft's JSON writes it: a number when safe, else the exact digits. */
+function int64Json(v: Int64): unknown {
+  const n = v.buffer.readBigInt64BE(v.offset);
+  return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(n.toString());
+}
+
+/** S5: ProtoBuf order in (pbjs static code) -> Pricing.price over Thrift (generated client) -> JSON out. */
+export async function priceOrder(bytes: Uint8Array): Promise<Answer> {
+  const { g, price } = pricingClient();
+  let m: PbOrder;
+  try {
+    m = g.pb.Order.decode(bytes) as unknown as PbOrder;
+  } catch (e) {
+    return { status: 400, contentType: JSON_TYPE, body: JSON.stringify({ error: (e as Error).message }) };
+  }
+  const int64 = (l: Long) => new g.Int64(Buffer.from(l.toBytesBE()));
+  const order = new g.types.Order({
+    id: int64(m.id),
+    customer: m.customer && { ...m.customer, id: int64(m.customer.id) },
+    lines: m.lines.map((l) => ({ ...l, cents: int64(l.cents) })),
+    attributes: m.attributes,
+    status: m.status,
+    createdMs: int64(m.createdMs),
+    note: m.note,
+    gift: m.gift,
+  });
+  let r: ThriftStructInstance;
+  try {
+    r = await price(order);
+  } catch {
+    return failed(502, 'thrift');
+  }
+  if (statusNames.size === 0) for (const [name, n] of Object.entries(g.types.Status)) statusNames.set(n, name);
+  const answer = { orderId: int64Json(r.orderId as Int64), status: statusNames.get(r.status as number), items: r.items, totalCents: int64Json(r.totalCents as Int64), currency: r.currency };
+  return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(answer) };
 }
 
 export function config(): { port: number; backendUrl: string } {

@@ -76,7 +76,7 @@ export async function stop(proc: Proc): Promise<void> {
 export interface Probe {
   method: string;
   path: string;
-  body?: string;
+  body?: string | Uint8Array;
   contentType?: string;
 }
 

@@ -10,8 +10,6 @@ import type { BenchResults } from './results.ts';
 
 const DOC = join(import.meta.dirname, '../../docs/benchmarks.md');
 const SVG = join(import.meta.dirname, '../../docs/benchmarks.svg');
-const BEGIN = '<!-- bench:results:begin -->';
-const END = '<!-- bench:results:end -->';
 /** The reference the chart and the headline ratios use: Weft's own stack, hand-written. */
 export const REFERENCE = 'hono';
 
@@ -65,13 +63,18 @@ function machineBlock(r: BenchResults): string {
   ].join('\n');
 }
 
+/** Rewrites the part of docs/benchmarks.md between `<!-- bench:NAME:begin -->` and its end marker. */
+export function writeDocSection(name: string, body: string): void {
+  const [begin, end] = [`<!-- bench:${name}:begin -->`, `<!-- bench:${name}:end -->`];
+  const doc = readFileSync(DOC, 'utf8');
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`docs/benchmarks.md lacks the ${begin} ... ${end} markers`);
+  writeFileSync(DOC, `${doc.slice(0, a + begin.length)}\n${body}\n${doc.slice(b)}`);
+}
+
 /** Rewrites the results section of docs/benchmarks.md and docs/benchmarks.svg. */
 export function writeDocs(r: BenchResults): void {
-  const doc = readFileSync(DOC, 'utf8');
-  const a = doc.indexOf(BEGIN);
-  const b = doc.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`docs/benchmarks.md lacks the ${BEGIN} ... ${END} markers`);
-  const body = [machineBlock(r), '', markdownTables(r), '![req/s per target](benchmarks.svg)'].join('\n');
-  writeFileSync(DOC, `${doc.slice(0, a + BEGIN.length)}\n${body}\n${doc.slice(b)}`);
+  writeDocSection('results', [machineBlock(r), '', markdownTables(r), '![req/s per target](benchmarks.svg)'].join('\n'));
   if (r.load.length > 0) writeFileSync(SVG, chartSvg(r, titles, REFERENCE));
 }

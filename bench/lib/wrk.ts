@@ -43,6 +43,12 @@ export function parseWrk(out: string): LoadResult {
   return { rps: Number(rps[1]), p50Ms: durationMs(p50[1]), p99Ms: durationMs(p99[1]), requests: Number(requests[1]), errors };
 }
 
+/** A Lua string literal of the body; binary bodies (S5's ProtoBuf) byte by byte as \\ddd escapes. */
+function luaString(body: string | Uint8Array): string {
+  if (typeof body === 'string') return JSON.stringify(body);
+  return `"${Array.from(body, (b) => `\\${String(b).padStart(3, '0')}`).join('')}"`;
+}
+
 /** The Lua script that makes wrk send the scenario's method, body and content type. */
 function script(s: Scenario): string | undefined {
   if (s.method === 'GET') return undefined;
@@ -50,7 +56,7 @@ function script(s: Scenario): string | undefined {
   const file = join(dir, `${s.id}.lua`);
   const lua = [
     `wrk.method = ${JSON.stringify(s.method)}`,
-    `wrk.body = ${JSON.stringify(s.body ?? '')}`,
+    `wrk.body = ${luaString(s.body ?? '')}`,
     `wrk.headers["Content-Type"] = ${JSON.stringify(s.contentType ?? 'application/octet-stream')}`,
   ];
   writeFileSync(file, lua.join('\n') + '\n');

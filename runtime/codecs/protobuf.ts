@@ -39,92 +39,190 @@ function fullName(t: protobuf.Type): string {
 }
 
 // ---------------------------------------------------------------- value model -> protobufjs object
+//
+// The walk runs per message, so what it needs of protobufjs's reflection (full names, field
+// lookups by name and json_name, resolved types, oneofs) is read once per type into a plan:
+// protobufjs computes `fullName` anew on every read and its types are behind a lazy module.
 
-function toWire(type: protobuf.Type, value: unknown, path: string, depth: number): unknown {
+interface TypePlan {
+  readonly type: protobuf.Type;
+  readonly name: string;
+  readonly special: 'timestamp' | 'duration' | 'wrapper' | undefined;
+  /** Field by name and by json_name. */
+  readonly byKey: Map<string, FieldPlan>;
+  /** Each oneof's name and member field names. */
+  readonly oneofs: readonly { name: string; fields: readonly string[] }[];
+}
+
+interface FieldPlan {
+  readonly field: protobuf.Field;
+  readonly map: boolean;
+  readonly repeated: boolean;
+  /** The message type of a message field (its plan made on first use: types may recurse). */
+  readonly message: (() => TypePlan) | undefined;
+  readonly enumType: protobuf.Enum | undefined;
+  /** Checks and converts a scalar field's value (chosen once for its type). */
+  readonly scalar: ScalarToWire;
+}
+
+/** A value's path in messages, built only when an error names it or a message is entered. */
+function join(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  return parent && key ? `${parent}.${key}` : parent || key;
+}
+
+/** Plans of one codec's types, made when first met. */
+type Planner = (type: protobuf.Type) => TypePlan;
+
+function planner(): Planner {
+  const plans = new Map<protobuf.Type, TypePlan>();
+  const planOf = (type: protobuf.Type): TypePlan => {
+    let plan = plans.get(type);
+    if (plan) return plan;
+    const name = fullName(type);
+    const byKey = new Map<string, FieldPlan>();
+    plan = {
+      type,
+      name,
+      special: name === 'google.protobuf.Timestamp' ? 'timestamp' : name === 'google.protobuf.Duration' ? 'duration' : WRAPPERS.has(name) ? 'wrapper' : undefined,
+      byKey,
+      oneofs: type.oneofsArray.map((o) => ({ name: o.name, fields: o.fieldsArray.map((f) => f.name) })),
+    };
+    plans.set(type, plan);
+    for (const field of type.fieldsArray) {
+      const rt = field.resolvedType;
+      const fp: FieldPlan = {
+        field,
+        map: field.map,
+        repeated: field.repeated,
+        message: rt instanceof pb.Type ? once(() => planOf(rt)) : undefined,
+        enumType: rt instanceof pb.Enum ? rt : undefined,
+        scalar: scalarToWire(field.type),
+      };
+      byKey.set(field.name, fp);
+      const json = field.options?.json_name;
+      if (typeof json === 'string' && !byKey.has(json)) byKey.set(json, fp);
+    }
+    return plan;
+  };
+  return planOf;
+}
+
+function toWire(plan: TypePlan, value: unknown, path: string, depth: number): unknown {
   if (depth > 100) throw encodeError(path, 'is nested deeper than 100');
-  const name = fullName(type);
-  if (name === 'google.protobuf.Timestamp' && typeof value === 'string') return timestampFromString(value, path);
-  if (name === 'google.protobuf.Duration' && typeof value === 'string') return durationFromString(value, path);
-  if (WRAPPERS.has(name) && (typeof value !== 'object' || value === null)) {
-    return { value: scalarToWire(type.fields.value, value, `${path}`) };
+  if (plan.special === 'timestamp' && typeof value === 'string') return timestampFromString(value, path);
+  if (plan.special === 'duration' && typeof value === 'string') return durationFromString(value, path);
+  if (plan.special === 'wrapper' && (typeof value !== 'object' || value === null)) {
+    return { value: scalarToWire(plan.type.fields.value.type)(value, path, '') };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw encodeError(path, `must be an object for ${name}, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    throw encodeError(path, `must be an object for ${plan.name}, got ${Array.isArray(value) ? 'an array' : typeof value}`);
   }
   const out: Plain = {};
-  const fields = type.fields;
   for (const key of Object.keys(value)) {
     const v = (value as Plain)[key];
-    const field = fields[key] ?? type.fieldsArray.find((f) => f.name === key || (f.options?.json_name ?? '') === key);
+    const fp = plan.byKey.get(key);
     // Unknown fields are ignored, as proto3 JSON parsers may be told to; null means "not set".
-    if (!field || v === null || v === undefined) continue;
-    const at = path ? `${path}.${key}` : key;
-    if (field.map) {
+    if (!fp || v === null || v === undefined) continue;
+    if (fp.map) {
+      const at = join(path, key);
       if (typeof v !== 'object' || Array.isArray(v)) throw encodeError(at, 'must be an object (a map)');
       const m: Plain = {};
-      for (const [k, mv] of Object.entries(v as Plain)) m[k] = valueToWire(field, mv, `${at}.${k}`, depth);
-      out[field.name] = m;
-    } else if (field.repeated) {
+      for (const k of Object.keys(v as Plain)) m[k] = valueToWire(fp, (v as Plain)[k], at, k, depth);
+      out[fp.field.name] = m;
+    } else if (fp.repeated) {
+      const at = join(path, key);
       if (!Array.isArray(v)) throw encodeError(at, 'must be an array (a repeated field)');
-      out[field.name] = v.map((item, i) => valueToWire(field, item, `${at}[${i}]`, depth));
+      const items = new Array(v.length);
+      for (let i = 0; i < v.length; i++) items[i] = valueToWire(fp, v[i], at, i, depth);
+      out[fp.field.name] = items;
     } else {
-      out[field.name] = valueToWire(field, v, at, depth);
+      out[fp.field.name] = valueToWire(fp, v, path, key, depth);
     }
   }
-  for (const oneof of type.oneofsArray) {
-    const set = oneof.fieldsArray.filter((f) => out[f.name] !== undefined);
-    if (set.length > 1) throw encodeError(path, `sets ${set.map((f) => f.name).join(' and ')} of oneof ${oneof.name}; at most one`);
+  for (const oneof of plan.oneofs) {
+    const set = oneof.fields.filter((f) => out[f] !== undefined);
+    if (set.length > 1) throw encodeError(path, `sets ${set.join(' and ')} of oneof ${oneof.name}; at most one`);
   }
   return out;
 }
 
-function valueToWire(field: protobuf.Field, v: unknown, path: string, depth: number): unknown {
-  const rt = field.resolvedType;
-  if (rt instanceof pb.Type) return toWire(rt, v, path, depth + 1);
-  if (rt instanceof pb.Enum) {
-    if (typeof v === 'string' && Object.hasOwn(rt.values, v)) return rt.values[v];
+function valueToWire(fp: FieldPlan, v: unknown, parent: string, key: string | number, depth: number): unknown {
+  if (fp.message) return toWire(fp.message(), v, join(parent, key), depth + 1);
+  const e = fp.enumType;
+  if (e) {
+    if (typeof v === 'string' && Object.hasOwn(e.values, v)) return e.values[v];
     if (typeof v === 'number' && Number.isInteger(v)) return v; // open enums
-    throw encodeError(path, `${JSON.stringify(v)} is not a member of ${rt.fullName.slice(1)}`);
+    throw encodeError(join(parent, key), `${JSON.stringify(v)} is not a member of ${e.fullName.slice(1)}`);
   }
-  return scalarToWire(field, v, path);
+  return fp.scalar(v, parent, key);
 }
 
-function scalarToWire(field: protobuf.Field, v: unknown, path: string): unknown {
-  const t = field.type;
-  if (LONG_TYPES.has(t)) {
-    const text = typeof v === 'bigint' ? v.toString() : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : typeof v === 'string' && DECIMAL.test(v) ? v : undefined;
-    if (text === undefined) throw encodeError(path, `must be a 64-bit integer (decimal string or safe number), got ${typeof v === 'bigint' ? v : JSON.stringify(v)}`);
-    const n = BigInt(text);
-    const unsigned = t === 'uint64' || t === 'fixed64';
-    if (unsigned ? n < 0n || n >= 2n ** 64n : n < -(2n ** 63n) || n >= 2n ** 63n) throw encodeError(path, `${text} is out of range for ${t}`);
-    return Long().fromString(text, unsigned);
+const I64_RANGE = { signed: [-(2n ** 63n), 2n ** 63n - 1n], unsigned: [0n, 2n ** 64n - 1n] } as const;
+
+/**
+ * A 64-bit value as protobufjs's writer takes it: a safe integer stays a number (the writer
+ * splits it into two 32-bit halves itself), larger ones become a Long.
+ */
+function longToWire(t: string, v: unknown, parent: string, key: string | number): unknown {
+  const unsigned = t === 'uint64' || t === 'fixed64';
+  // Up to 15 digits a decimal string is a safe integer: no BigInt needed to check it.
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.length <= 15 && DECIMAL.test(v) ? Number(v) : undefined;
+  if (n !== undefined && Number.isSafeInteger(n)) {
+    if (unsigned && n < 0) throw encodeError(join(parent, key), `${v} is out of range for ${t}`);
+    return n;
   }
+  const text = typeof v === 'bigint' ? v.toString() : typeof v === 'string' && DECIMAL.test(v) ? v : undefined;
+  if (text === undefined) throw encodeError(join(parent, key), `must be a 64-bit integer (decimal string or safe number), got ${typeof v === 'bigint' ? v : JSON.stringify(v)}`);
+  const big = BigInt(text);
+  const [min, max] = unsigned ? I64_RANGE.unsigned : I64_RANGE.signed;
+  if (big < min || big > max) throw encodeError(join(parent, key), `${text} is out of range for ${t}`);
+  return Long().fromString(text, unsigned);
+}
+
+type ScalarToWire = (v: unknown, parent: string, key: string | number) => unknown;
+
+/** The converter of one scalar type; errors name the value's path. */
+function scalarToWire(t: string): ScalarToWire {
+  if (LONG_TYPES.has(t)) return (v, parent, key) => longToWire(t, v, parent, key);
   const range = INT32[t];
   if (range) {
-    const n = typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < range[0] || n > range[1]) throw encodeError(path, `must be a ${t}, got ${JSON.stringify(v)}`);
-    return n;
+    return (v, parent, key) => {
+      const n = typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < range[0] || n > range[1]) throw encodeError(join(parent, key), `must be a ${t}, got ${JSON.stringify(v)}`);
+      return n;
+    };
   }
   switch (t) {
     case 'double':
-    case 'float': {
-      const n = v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v;
-      if (typeof n !== 'number') throw encodeError(path, `must be a number, got ${JSON.stringify(v)}`);
-      return n;
-    }
+    case 'float':
+      return (v, parent, key) => {
+        if (typeof v === 'number') return v;
+        const n = v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : undefined;
+        if (n === undefined) throw encodeError(join(parent, key), `must be a number, got ${JSON.stringify(v)}`);
+        return n;
+      };
     case 'bool':
-      if (typeof v !== 'boolean') throw encodeError(path, `must be a boolean, got ${JSON.stringify(v)}`);
-      return v;
+      return (v, parent, key) => {
+        if (typeof v !== 'boolean') throw encodeError(join(parent, key), `must be a boolean, got ${JSON.stringify(v)}`);
+        return v;
+      };
     case 'string':
-      if (typeof v !== 'string') throw encodeError(path, `must be a string, got ${typeof v}`);
-      if (!v.isWellFormed()) throw encodeError(path, 'is not valid Unicode (lone surrogate)');
-      return v;
+      return (v, parent, key) => {
+        if (typeof v !== 'string') throw encodeError(join(parent, key), `must be a string, got ${typeof v}`);
+        if (!v.isWellFormed()) throw encodeError(join(parent, key), 'is not valid Unicode (lone surrogate)');
+        return v;
+      };
     case 'bytes':
-      if (v instanceof Uint8Array) return v;
-      if (typeof v === 'string' && BASE64.test(v)) return Buffer.from(v, 'base64');
-      throw encodeError(path, 'must be base64 text');
+      return (v, parent, key) => {
+        if (v instanceof Uint8Array) return v;
+        if (typeof v === 'string' && BASE64.test(v)) return Buffer.from(v, 'base64');
+        throw encodeError(join(parent, key), 'must be base64 text');
+      };
   }
-  throw encodeError(path, `has unsupported type ${t}`);
+  return (_v, parent, key) => {
+    throw encodeError(join(parent, key), `has unsupported type ${t}`);
+  };
 }
 
 function timestampFromString(text: string, path: string): Plain {
@@ -207,6 +305,7 @@ function wellKnownDetector(): (t: protobuf.Type) => boolean {
 }
 
 export function createProtobufCodec(type: protobuf.Type): Codec {
+  const plan = planner()(type);
   const needs = wellKnownDetector();
   const rewrite = needs(type);
   return {
@@ -222,8 +321,9 @@ export function createProtobufCodec(type: protobuf.Type): Codec {
       return rewrite ? fromWire(type, obj, needs) : obj;
     },
     encode(value) {
-      const wire = toWire(type, value, '', 0) as Plain;
-      return type.encode(type.fromObject(wire)).finish();
+      // toWire already gives what the encoder takes (numbers for enums, Longs, Buffers), checked:
+      // no fromObject pass after it.
+      return type.encode(toWire(plan, value, '', 0) as Plain).finish();
     },
   };
 }
