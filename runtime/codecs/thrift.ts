@@ -9,6 +9,7 @@
  * object when its keys are strings, numbers or enums, else an array of { key, value }; a union
  * is an object with exactly one field.
  */
+import { isUtf8 } from 'node:buffer';
 import { WeftError } from '../errors.ts';
 import { TType, type ThriftField, type ThriftStruct, type ThriftType } from '../schemas/thrift-model.ts';
 import type { Codec } from './codec.ts';
@@ -263,13 +264,11 @@ function skip(p: ThriftProtocol, type: number, depth: number): void {
   p.skip(type);
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-function utf8(bytes: Uint8Array): string {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    throw decodeError('a string field is not valid UTF-8');
-  }
+// isUtf8 + toString rather than a fatal TextDecoder: the same check, at a third of the cost on
+// the short strings Thrift structs are made of (bench:codecs, decode).
+function utf8(bytes: Buffer): string {
+  if (!isUtf8(bytes)) throw decodeError('a string field is not valid UTF-8');
+  return bytes.toString('utf8');
 }
 
 /** Turns anything the protocols or our transport throw into MALFORMED_BODY. */
