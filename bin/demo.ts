@@ -72,7 +72,7 @@ const serviceUrls = {
   AMQP_URL,
 };
 const flow = (file: string, port: number, adminPort: number) =>
-  ['runtime/cli.ts', 'run', `flows/retail/${file}`, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1'];
+  ['bin/weft.js', 'run', `flows/retail/${file}`, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1'];
 const amqpAt = new URL(AMQP_URL);
 const broker = await reachable(Number(amqpAt.port || 5672), amqpAt.hostname);
 try {

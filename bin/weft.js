@@ -9,5 +9,9 @@ if (major < 24) {
 // Where no cache folder is writable (read-only root file system) Node silently runs without.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
-const { main } = await import('../runtime/cli.ts');
+// The one-file build when it is current (npm run build), else the sources: bin/entry.ts.
+const { pickEntry } = await import('./entry.ts');
+const entry = pickEntry(new URL('..', import.meta.url).pathname);
+if (process.env.WEFT_DEBUG_ENTRY) process.stderr.write(`weft: running the ${entry.kind}${entry.reason ? ` (${entry.reason})` : ''}\n`);
+const { main } = await import(entry.url);
 await main(process.argv.slice(2));

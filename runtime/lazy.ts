@@ -4,6 +4,7 @@
  * protobufjs, Thrift or gRPC (together about a third of a start) when it calls none of them.
  */
 import { createRequire } from 'node:module';
+import { BUNDLED } from './bundled.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -12,7 +13,7 @@ export function lazyModule<T extends object>(id: string): T {
   let loaded: T | undefined;
   return new Proxy({} as T, {
     get(_target, key) {
-      loaded ??= require(id) as T;
+      loaded ??= (BUNDLED[id]?.() ?? require(id)) as T;
       return Reflect.get(loaded, key);
     },
   });

@@ -11,9 +11,12 @@ import type { JSONSchema } from '../contract.ts';
 import { createAjv, type ValidateFunction } from '../json-schema.ts';
 import { EXPECTED_KEYWORD, UNION_KEYWORD } from './schema-parts.ts';
 
-export const GENERATED_VALIDATOR = new URL('./flow-validator.generated.js', import.meta.url);
+/** This file's URL. The one-file build (bin/build.ts) rewrites this line so that it still names this file, not the bundle. */
+const HERE = import.meta.url;
 
-const require = createRequire(import.meta.url);
+export const GENERATED_VALIDATOR = new URL('./flow-validator.generated.js', HERE);
+
+const require = createRequire(HERE);
 
 const AJV_OPTIONS = { verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true } as const;
 

@@ -1,0 +1,66 @@
+/**
+ * `npm run build`: the runtime as one ES module, dist/weft.mjs, which bin/weft.js runs instead of
+ * the ~100 TypeScript sources and ~400 library files a start otherwise resolves and compiles one
+ * by one (the S4 startup target, docs/benchmarks.md). dist/weft.json lists the files the bundle
+ * was made from, so that bin/entry.js can fall back to the sources as soon as one of them is
+ * newer than the bundle: a developer who edits a .ts file never runs stale code.
+ *
+ * Usage: node bin/build.ts [--outdir DIR]   (default: dist/ beside runtime/)
+ */
+import { build, type Plugin } from 'esbuild';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BUNDLE_FILE, MANIFEST_FILE, type BundleManifest } from './entry.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Required lazily (runtime/lazy.ts) yet carried in the bundle: every HTTP call needs undici before its first answer. */
+const CARRIED = ['undici'];
+/** The statement runtime/flow/flow-validator.ts names itself by; it must keep naming that file, where its generated neighbour lives. */
+const HERE_STATEMENT = 'const HERE = import.meta.url;';
+
+const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
+const outdir = resolve(values.outdir ?? join(ROOT, 'dist'));
+const outfile = join(outdir, BUNDLE_FILE);
+
+const weftSources: Plugin = {
+  name: 'weft-sources',
+  setup(b) {
+    // The sources' empty table of carried libraries becomes bundled, still lazily evaluated, requires.
+    b.onLoad({ filter: /[\\/]runtime[\\/]bundled\.ts$/ }, () => ({
+      loader: 'js',
+      contents: `export const BUNDLED = {${CARRIED.map((id) => `${JSON.stringify(id)}: () => require(${JSON.stringify(id)})`).join(', ')}};`,
+    }));
+    b.onLoad({ filter: /[\\/]runtime[\\/]flow[\\/]flow-validator\.ts$/ }, (a) => {
+      const text = readFileSync(a.path, 'utf8');
+      if (!text.includes(HERE_STATEMENT)) throw new Error(`${a.path} no longer contains '${HERE_STATEMENT}'`);
+      const here = relative(outdir, a.path).split('\\').join('/');
+      return { loader: 'ts', contents: text.replace(HERE_STATEMENT, `const HERE = new URL(${JSON.stringify(here)}, import.meta.url).href;`) };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints: [join(ROOT, 'runtime/cli.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  // Libraries written as CommonJS call require(): give the ES module bundle one.
+  banner: { js: "import { createRequire as __weftCreateRequire } from 'node:module'; const require = __weftCreateRequire(import.meta.url);" },
+  plugins: [weftSources],
+  metafile: true,
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+
+const inputs = Object.keys(result.metafile.inputs)
+  .map((p) => relative(ROOT, resolve(process.cwd(), p)).split('\\').join('/'))
+  .filter((p) => !p.startsWith('node_modules/') && !p.startsWith('..'));
+// Libraries change only through the lock file (npm ci / npm install rewrite it).
+const manifest: BundleManifest = { inputs: [...inputs, 'package-lock.json', 'runtime/flow/flow-validator.generated.js'] };
+mkdirSync(outdir, { recursive: true });
+writeFileSync(join(outdir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
+process.stdout.write(`wrote ${relative(process.cwd(), outfile)} from ${inputs.length} own files\n`);
