@@ -54,6 +54,8 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
 });
 
 const inputs = Object.keys(result.metafile.inputs)
