@@ -1,0 +1,103 @@
+/**
+ * The one-file build (bin/build.ts) behaves as the sources do: flow errors with file:line:col, a
+ * flow that calls an upstream answers (undici carried inside the bundle, not read from
+ * node_modules), SIGTERM drains and exits 0. Built into tmp/ of the checkout, so that libraries
+ * the bundle leaves outside resolve from node_modules as they do from dist/.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { writeFlow } from '../support/flow.ts';
+import { runWeft, WEFT_BIN } from '../support/process.ts';
+import { json, startUpstream, type Upstream } from '../support/upstream.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+mkdirSync(join(ROOT, 'tmp'), { recursive: true });
+const outdir = mkdtempSync(join(ROOT, 'tmp/bundle-test-'));
+const bundle = pathToFileURL(join(outdir, 'weft.mjs')).href;
+
+/** `weft ARGS` through the bundle in outdir; after `run` is ready, ASK is fetched and the answer printed with whether undici came from node_modules. */
+const DRIVER = `
+const { main } = await import(process.argv[1]);
+await main(process.argv.slice(2));
+if (process.env.ASK) {
+  const res = await fetch(process.env.ASK);
+  const { createRequire } = await import('node:module');
+  const fromNodeModules = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/undici/'));
+  process.stderr.write(JSON.stringify({ status: res.status, body: await res.text(), fromNodeModules }) + '\\n');
+}`;
+
+function runBundle(args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, ['--input-type=module', '-e', DRIVER, bundle, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+const output = (child: ReturnType<typeof spawn>) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+
+describe('the one-file build', () => {
+  let upstream: Upstream;
+  before(async () => {
+    execFileSync(process.execPath, [join(ROOT, 'bin/build.ts'), '--outdir', outdir], { cwd: ROOT });
+    upstream = await startUpstream((req, res) => json(res, 200, { id: req.url.split('/').pop() }));
+  });
+  after(async () => {
+    await upstream.close();
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('reports flow problems as file:line:col CODE message, exit 1', async () => {
+    const file = writeFlow('weft: 1\nname: bad\ntrigger:\n  http: { path: /x, mehtod: GET }\nsteps:\n  - transfrom: body\n');
+    const r = await output(runBundle(['validate', file]));
+    assert.equal(r.code, 1);
+    const lines = r.stdout.trim().split('\n');
+    assert.match(lines[0], new RegExp(`^${file}:4:21 FLOW_SCHEMA unknown key 'mehtod'`));
+    assert.match(lines[1], new RegExp(`^${file}:6:5 FLOW_SCHEMA unknown step`));
+  });
+
+  it('serves a flow that calls an upstream with the carried undici, and drains on SIGTERM', async () => {
+    const file = writeFlow(`weft: 1
+name: passthrough
+trigger:
+  http: { method: GET, path: /items/:id }
+endpoints:
+  backend:
+    http: { url: "${upstream.url}" }
+steps:
+  - call: backend
+    path: /items/\${params.id}
+`);
+    const port = 20000 + (process.pid % 10000);
+    const child = runBundle(['run', file, '--port', String(port), '--admin-port', '0', '--host', '127.0.0.1'], { LOG_LEVEL: 'warn', ASK: `http://127.0.0.1:${port}/items/7` });
+    const done = output(child);
+    let answer: { status: number; body: string; fromNodeModules: boolean } | undefined;
+    child.stderr!.on('data', (d: Buffer) => {
+      const line = d.toString().split('\n').find((l) => l.startsWith('{"status"'));
+      if (line) {
+        answer = JSON.parse(line);
+        child.kill('SIGTERM');
+      }
+    });
+    const r = await done;
+    assert.ok(answer, r.stderr);
+    assert.deepEqual(answer, { status: 200, body: '{"id":"7"}', fromNodeModules: false });
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('bin/weft.js says which code it runs; WEFT_BUNDLE=0 means the sources', async () => {
+    const { execFile } = await import('node:child_process');
+    const stderr = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [WEFT_BIN, 'validate', join(ROOT, 'flows/hello.yaml')], { env: { ...process.env, WEFT_BUNDLE: '0', WEFT_DEBUG_ENTRY: '1' } }, (_e, _o, err) => resolve(err)),
+    );
+    assert.match(stderr, /^weft: running the sources \(WEFT_BUNDLE=0\)/);
+    assert.equal((await runWeft('validate', join(ROOT, 'flows/hello.yaml'))).code, 0);
+  });
+});
