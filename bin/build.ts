@@ -17,6 +17,18 @@ import { BUNDLE_FILE, MANIFEST_FILE, type BundleManifest } from './entry.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Required lazily (runtime/lazy.ts) yet carried in the bundle: every HTTP call needs undici before its first answer. */
 const CARRIED = ['undici'];
+/**
+ * prom-client's index loads its Pushgateway (https, zlib), cluster aggregator and Summary too;
+ * the bundle takes only the classes Weft imports. A name missing here fails the build
+ * ("No matching export"), it cannot go missing silently.
+ */
+const PROM_CLIENT_PARTS: Record<string, string> = {
+  Registry: 'registry',
+  Counter: 'counter',
+  Gauge: 'gauge',
+  Histogram: 'histogram',
+  collectDefaultMetrics: 'defaultMetrics',
+};
 /** The statement runtime/flow/flow-validator.ts names itself by; it must keep naming that file, where its generated neighbour lives. */
 const HERE_STATEMENT = 'const HERE = import.meta.url;';
 
@@ -31,6 +43,14 @@ const weftSources: Plugin = {
     b.onLoad({ filter: /[\\/]runtime[\\/]bundled\.ts$/ }, () => ({
       loader: 'js',
       contents: `export const BUNDLED = {${CARRIED.map((id) => `${JSON.stringify(id)}: () => require(${JSON.stringify(id)})`).join(', ')}};`,
+    }));
+    b.onResolve({ filter: /^prom-client$/ }, () => ({ path: 'prom-client', namespace: 'weft-slim' }));
+    b.onLoad({ filter: /^prom-client$/, namespace: 'weft-slim' }, () => ({
+      loader: 'js',
+      resolveDir: ROOT,
+      contents: Object.entries(PROM_CLIENT_PARTS)
+        .map(([name, file]) => `export { default as ${name} } from 'prom-client/lib/${file}.js';`)
+        .join('\n'),
     }));
     b.onLoad({ filter: /[\\/]runtime[\\/]flow[\\/]flow-validator\.ts$/ }, (a) => {
       const text = readFileSync(a.path, 'utf8');
@@ -59,6 +79,8 @@ const result = await build({
 });
 
 const inputs = Object.keys(result.metafile.inputs)
+  // Plugin-made modules are named namespace:path (weft-slim:prom-client): no file to watch.
+  .filter((p) => !/^[\w-]+:/.test(p))
   .map((p) => relative(ROOT, resolve(process.cwd(), p)).split('\\').join('/'))
   .filter((p) => !p.startsWith('node_modules/') && !p.startsWith('..'));
 // Libraries change only through the lock file (npm ci / npm install rewrite it).

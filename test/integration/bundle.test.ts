@@ -19,7 +19,10 @@ mkdirSync(join(ROOT, 'tmp'), { recursive: true });
 const outdir = mkdtempSync(join(ROOT, 'tmp/bundle-test-'));
 const bundle = pathToFileURL(join(outdir, 'weft.mjs')).href;
 
-/** `weft ARGS` through the bundle in outdir; after `run` is ready, ASK is fetched and the answer printed with whether undici came from node_modules. */
+/**
+ * `weft ARGS` through the bundle in outdir; after `run` is ready, ASK is fetched and the answer
+ * printed with whether undici came from node_modules, then METRICS (the admin /metrics).
+ */
 const DRIVER = `
 const { main } = await import(process.argv[1]);
 await main(process.argv.slice(2));
@@ -27,8 +30,12 @@ if (process.env.ASK) {
   const res = await fetch(process.env.ASK);
   const { createRequire } = await import('node:module');
   const fromNodeModules = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/undici/'));
-  process.stderr.write(JSON.stringify({ status: res.status, body: await res.text(), fromNodeModules }) + '\\n');
+  const metrics = await (await fetch(process.env.METRICS)).text();
+  process.stderr.write(JSON.stringify({ status: res.status, body: await res.text(), fromNodeModules, metrics }) + '\\n');
 }`;
+
+/** The metric names of a Prometheus text page. */
+const metricNames = (text: string): string[] => [...new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[ {]/)[0]))].sort();
 
 function runBundle(args: string[], env: Record<string, string> = {}) {
   return spawn(process.execPath, ['--input-type=module', '-e', DRIVER, bundle, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,9 +83,13 @@ steps:
     path: /items/\${params.id}
 `);
     const port = 20000 + (process.pid % 10000);
-    const child = runBundle(['run', file, '--port', String(port), '--admin-port', '0', '--host', '127.0.0.1'], { LOG_LEVEL: 'warn', ASK: `http://127.0.0.1:${port}/items/7` });
+    const child = runBundle(['run', file, '--port', String(port), '--admin-port', String(port + 1), '--host', '127.0.0.1'], {
+      LOG_LEVEL: 'warn',
+      ASK: `http://127.0.0.1:${port}/items/7`,
+      METRICS: `http://127.0.0.1:${port + 1}/metrics`,
+    });
     const done = output(child);
-    let answer: { status: number; body: string; fromNodeModules: boolean } | undefined;
+    let answer: { status: number; body: string; fromNodeModules: boolean; metrics?: string } | undefined;
     child.stderr!.on('data', (d: Buffer) => {
       const line = d.toString().split('\n').find((l) => l.startsWith('{"status"'));
       if (line) {
@@ -88,6 +99,10 @@ steps:
     });
     const r = await done;
     assert.ok(answer, r.stderr);
+    // The bundle takes only some of prom-client's modules (bin/build.ts): the same metrics, default ones included.
+    const names = metricNames(answer.metrics ?? '');
+    for (const name of ['weft_http_requests_total', 'weft_process_cpu_seconds_total', 'weft_nodejs_eventloop_lag_seconds']) assert.ok(names.includes(name), names.join(' '));
+    delete answer.metrics;
     assert.deepEqual(answer, { status: 200, body: '{"id":"7"}', fromNodeModules: false });
     assert.equal(r.code, 0, r.stderr);
   });
