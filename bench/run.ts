@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { canonical } from './lib/exact-json.ts';
-import { collectMachine } from './lib/machine.ts';
+import { collectMachine, weftEntry } from './lib/machine.ts';
 import { startBackend } from './lib/nginx.ts';
 import { startThriftBackend } from './lib/thrift-backend.ts';
 import { cpuMs, defaultPinning, freePort, hasCommand, rssMb, sleep, stop, waitForAnswer, type Pinning, type Proc } from './lib/process.ts';
@@ -185,6 +185,8 @@ async function startupSample(t: Target): Promise<StartupSample> {
 
 async function startupScenario(): Promise<StartupRow[]> {
   const here = targets.filter((t) => t.scenarios.includes('s4'));
+  const entry = weftEntry();
+  if (here.some((t) => t.name === 'weft')) log(`  weft runs its ${entry}${entry === 'bundle' ? '' : ' (npm run build makes the one-file runtime the container runs)'}`);
   for (const t of here) await startupSample(t); // warms the compile cache and the page cache
   const samples = new Map<string, StartupSample[]>(here.map((t) => [t.name, []]));
   for (let r = 0; r < settings.runs; r++) {

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { pickEntry } from '../../bin/entry.ts';
 import { NGINX } from './nginx.ts';
 import { NODE_RED_VERSION } from './node-red.ts';
 import type { Pinning } from './process.ts';
@@ -10,6 +11,12 @@ import type { Machine } from './results.ts';
 function output(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: join(import.meta.dirname, '../..') });
   return r.status === null ? 'absent' : `${r.stdout}${r.stderr}`.trim().split('\n')[0];
+}
+
+/** Which code the weft target runs, as bin/weft.js will choose it: startup figures differ by about 2x. */
+export function weftEntry(): string {
+  const e = pickEntry(join(import.meta.dirname, '../..'));
+  return e.reason ? `${e.kind}: ${e.reason}` : e.kind;
 }
 
 export function collectMachine(pin: Pinning): Machine {
@@ -24,6 +31,7 @@ export function collectMachine(pin: Pinning): Machine {
     wrk: output('wrk', ['-v']).split(' [')[0],
     nodeRed: NODE_RED_VERSION,
     weftCommit: output('git', ['rev-parse', '--short', 'HEAD']),
+    weftEntry: weftEntry(),
     pinning: pin.target === undefined ? 'none' : `targets on CPU ${pin.target}, wrk and backend on CPU ${pin.load}`,
   };
 }

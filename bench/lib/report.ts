@@ -55,7 +55,7 @@ function machineBlock(r: BenchResults): string {
   const m = r.machine;
   const s = r.settings;
   return [
-    `Measured ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Linux ${m.kernel}; Node ${m.node}, nginx ${m.nginx}, ${m.wrk}, Node-RED ${m.nodeRed}, Weft at ${m.weftCommit}.`,
+    `Measured ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Linux ${m.kernel}; Node ${m.node}, nginx ${m.nginx}, ${m.wrk}, Node-RED ${m.nodeRed}, Weft at ${m.weftCommit}${m.weftEntry ? ` running its ${m.weftEntry}` : ''}.`,
     `Pinning: ${m.pinning}. wrk: 1 thread, ${s.connections} connections, ${s.warmupS} s warm-up then ${s.runs} rounds of ${s.durationS} s slices per target, rotating order.`,
     `Command: \`npm run bench -- --targets ${s.targets.join(',')} --scenarios ${s.scenarios.join(',')} --duration ${s.durationS} --warmup ${s.warmupS} --runs ${s.runs} --connections ${s.connections}\``,
     '',

@@ -46,6 +46,8 @@ export interface Machine {
   wrk: string;
   nodeRed: string;
   weftCommit: string;
+  /** What `node bin/weft.js` ran: "bundle", or "sources" with the reason (bin/entry.ts); absent in older results. */
+  weftEntry?: string;
   pinning: string;
 }
 
