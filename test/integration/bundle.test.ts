@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { writeFlow } from '../support/flow.ts';
-import { runWeft, WEFT_BIN } from '../support/process.ts';
+import { freePort, runWeft, WEFT_BIN } from '../support/process.ts';
 import { json, startUpstream, type Upstream } from '../support/upstream.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -82,11 +82,11 @@ steps:
   - call: backend
     path: /items/\${params.id}
 `);
-    const port = 20000 + (process.pid % 10000);
-    const child = runBundle(['run', file, '--port', String(port), '--admin-port', String(port + 1), '--host', '127.0.0.1'], {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const child = runBundle(['run', file, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1'], {
       LOG_LEVEL: 'warn',
       ASK: `http://127.0.0.1:${port}/items/7`,
-      METRICS: `http://127.0.0.1:${port + 1}/metrics`,
+      METRICS: `http://127.0.0.1:${adminPort}/metrics`,
     });
     const done = output(child);
     let answer: { status: number; body: string; fromNodeModules: boolean; metrics?: string } | undefined;
