@@ -2,7 +2,7 @@
  * `npm run build`: the runtime as one ES module, dist/weft.mjs, which bin/weft.js runs instead of
  * the ~100 TypeScript sources and ~400 library files a start otherwise resolves and compiles one
  * by one (the S4 startup target, docs/benchmarks.md). dist/weft.json lists the files the bundle
- * was made from, so that bin/entry.js can fall back to the sources as soon as one of them is
+ * was made from, so that bin/entry.ts can fall back to the sources as soon as one of them is
  * newer than the bundle: a developer who edits a .ts file never runs stale code.
  *
  * Usage: node bin/build.ts [--outdir DIR]   (default: dist/ beside runtime/)
