@@ -74,6 +74,8 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
+  // Minified stacks point into dist/weft.mjs; `node --enable-source-maps bin/weft.js` maps them back to the sources.
+  sourcemap: 'linked',
   minifyWhitespace: true,
   minifySyntax: true,
 });
