@@ -13,6 +13,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { WeftError } from '../errors.ts';
 import type { Codec } from './codec.ts';
 import { decodeUtf8 } from './json.ts';
+import { createFastXmlDecoder } from './xml-fast.ts';
 
 export interface XmlOptions {
   /** Element paths (dotted, from the root element, e.g. "order.lines.line") always decoded as arrays, even when they occur once. */
@@ -208,12 +209,17 @@ function invalidOption(message: string): WeftError {
   return new WeftError('FLOW_SCHEMA', `xml options: ${message}`);
 }
 
-export function createXmlCodec(options: XmlOptions = {}): Codec {
+/**
+ * The two ways the codec decodes a document's text. `fast` is one pass over the plain XML most
+ * services send and gives up (undefined) on anything else; `general` is fast-xml-parser behind
+ * the guards, for everything, with the errors' line and column. Apart so tests can hold one
+ * against the other.
+ */
+export function createXmlDecoders(options: Pick<XmlOptions, 'arrays' | 'maxDepth'> = {}): {
+  fast: (text: string) => Plain | undefined;
+  general: (text: string) => Plain;
+} {
   const maxDepth = options.maxDepth ?? 64;
-  const rootName = options.root ?? 'root';
-  if (!Number.isInteger(maxDepth) || maxDepth < 1) throw invalidOption(`maxDepth must be a positive integer, not ${maxDepth}`);
-  if (!XML_NAME.test(rootName)) throw invalidOption(`root ${JSON.stringify(rootName)} is not a valid XML name`);
-
   const forcedPaths = new Set<string>();
   // Last path segments: most elements are ruled out by one Set lookup, before the path string is built.
   const forcedNames = new Set<string>();
@@ -265,9 +271,9 @@ export function createXmlCodec(options: XmlOptions = {}): Codec {
       !isAttribute && forcedNames.has(name) && forcedPaths.has(matcher.toString()),
   });
 
-  function decode(bytes: Uint8Array): unknown {
-    if (bytes.length === 0) throw malformed('body is empty');
-    const text = decodeUtf8(bytes);
+  const fast = createFastXmlDecoder({ maxDepth, forcedPaths, forcedNames, reserved: RESERVED, decodeReferences });
+
+  function general(text: string): Plain {
     checkMarkupDeclarations(text);
     const bad = text.search(NOT_XML_CHAR);
     if (bad !== -1) {
@@ -293,6 +299,26 @@ export function createXmlCodec(options: XmlOptions = {}): Codec {
     }
     checkAfterSelfClosingRoot(text);
     return value;
+  }
+
+  return { fast, general };
+}
+
+export function createXmlCodec(options: XmlOptions = {}): Codec {
+  const maxDepth = options.maxDepth ?? 64;
+  const rootName = options.root ?? 'root';
+  if (!Number.isInteger(maxDepth) || maxDepth < 1) throw invalidOption(`maxDepth must be a positive integer, not ${maxDepth}`);
+  if (!XML_NAME.test(rootName)) throw invalidOption(`root ${JSON.stringify(rootName)} is not a valid XML name`);
+
+  const { fast, general } = createXmlDecoders(options);
+
+  function decode(bytes: Uint8Array): unknown {
+    if (bytes.length === 0) throw malformed('body is empty');
+    const text = decodeUtf8(bytes);
+    // Plain well-formed XML (most answers) is checked and decoded in one pass. Anything else,
+    // and every error, takes the general path with its messages, line and column. A character
+    // XML forbids goes there too, for its own message.
+    return (NOT_XML_CHAR.test(text) ? undefined : fast(text)) ?? general(text);
   }
 
   /** One element whose content is `value`. */
