@@ -35,6 +35,7 @@ interface SoapEndpointConfig extends HttpClientConfig {
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
+const XML_TYPE = /^\s*(?:text\/xml|application\/(?:[\w.+-]+\+)?xml)\s*(?:;|$)/i;
 
 export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
   name: 'soap',
@@ -192,13 +193,17 @@ function answerOf(name: string, operation: string, res: HttpResponse, codec: Ret
     throw new WeftError('UPSTREAM_MALFORMED', `${name} answered ${res.status} to ${operation} with an empty body instead of a SOAP envelope`, { endpoint: name });
   }
   let answer;
+  let broken: string | undefined;
   try {
     answer = unwrap(codec.decode(res.bytes), arrays);
-  } catch {
+  } catch (err) {
     answer = undefined;
+    // XML that is not well-formed: the codec's message says what and where (line, column).
+    // Other types (an HTML error page) are named by their excerpt instead.
+    if (XML_TYPE.test(type) && err instanceof WeftError) broken = err.message;
   }
   if (answer === undefined) {
-    const what = ` with ${type} instead of a SOAP envelope: ${excerpt(res.bytes)}`;
+    const what = broken ? ` with ${type} that is not a SOAP envelope: ${broken}` : ` with ${type} instead of a SOAP envelope: ${excerpt(res.bytes)}`;
     if (res.status >= 400) throw upstreamStatusError(name, res, new TextDecoder().decode(res.bytes), what);
     throw new WeftError('UPSTREAM_MALFORMED', `${name} answered ${res.status} to ${operation}${what}`, { endpoint: name });
   }

@@ -64,20 +64,26 @@ export function unwrap(doc: unknown, arrays: ReadonlySet<string>): SoapAnswer | 
 /**
  * Strips namespace prefixes from element names and drops xmlns declarations, so flows write
  * `vars.order.total`, whatever prefix the service uses; forces the listed paths to arrays.
+ * Runs on every answer: keys are walked without an entries array, and the dotted path is only
+ * built when some path is forced.
  */
 function plain(value: unknown, path: string, arrays: ReadonlySet<string>): unknown {
   if (Array.isArray(value)) return value.map((v) => plain(v, path, arrays));
   if (!isObject(value)) return value;
   const out: Obj = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (k === '@xmlns' || k.startsWith('@xmlns:')) continue;
-    const name = k.startsWith('@') ? `@${localName(k.slice(1))}` : k === '#text' ? k : localName(k);
-    const childPath = `${path}.${name}`;
-    const child = plain(v, childPath, arrays);
-    out[name] = arrays.has(childPath) && !Array.isArray(child) ? [child] : child;
+  let only: string | undefined; // the one key so far, to see a text-only element
+  let count = 0;
+  for (const k in value) {
+    const at = k.charCodeAt(0) === 64; // '@'
+    if (at && (k === '@xmlns' || k.startsWith('@xmlns:'))) continue;
+    const name = k.indexOf(':') === -1 ? k : at ? `@${localName(k.slice(1))}` : localName(k);
+    const childPath = arrays.size === 0 ? '' : `${path}.${name}`;
+    const child = plain(value[k], childPath, arrays);
+    out[name] = arrays.size !== 0 && arrays.has(childPath) && !Array.isArray(child) ? [child] : child;
+    only = name;
+    count++;
   }
-  const keys = Object.keys(out);
-  return keys.length === 1 && keys[0] === '#text' ? out['#text'] : out;
+  return count === 1 && only === '#text' ? out['#text'] : out;
 }
 
 const text = (v: unknown): string | undefined =>
