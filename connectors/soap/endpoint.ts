@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { lazyModule } from '../../runtime/lazy.ts';
 
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
-import { createXmlCodec } from '../../runtime/codecs/xml.ts';
+import { createXmlCodec, type XmlCodec } from '../../runtime/codecs/xml.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import type { Expression } from '../../runtime/expr/expression.ts';
@@ -17,7 +17,7 @@ import { didYouMean } from '../../runtime/flow/suggest.ts';
 import { readSecret, secretSchema, type SecretConfig } from '../http/auth/secret.ts';
 import { createHttpClient, httpClientProperties, type HttpClientConfig, type HttpResponse } from '../http/client.ts';
 import { upstreamStatusError } from '../http/endpoint.ts';
-import { envelope, MEDIA_TYPE, unwrap, type SoapVersion } from './envelope.ts';
+import { envelopeXml, MEDIA_TYPE, unwrap, type SoapVersion } from './envelope.ts';
 import { usernameToken, type PasswordType } from './security.ts';
 import { parseWsdl, type Wsdl } from './wsdl.ts';
 
@@ -166,7 +166,7 @@ export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
           let entries = soapHeaders ? ((await soapHeaders.evaluate(ex)) as Record<string, unknown> | undefined) : undefined;
           if (security) entries = { ...entries, ...usernameToken(security.username, password, security.passwordType ?? 'text', security.mustUnderstand ?? true) };
           const ns = namespace ?? '';
-          const xml = codec.encode(envelope(version, entries, operation, ns, parts));
+          const xml = envelopeXml(codec, version, entries, operation, ns, parts);
           const action = actionFor(operation);
           const h: Record<string, string> = { accept: `${MEDIA_TYPE[version]}, multipart/related`, 'x-request-id': ex.id };
           for (const [k, t] of headers) h[k] = t.constant ?? (await t.render(ex));
@@ -185,7 +185,7 @@ export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
 };
 
 /** The answer's body element content; faults, error pages and empty bodies as clear errors. */
-function answerOf(name: string, operation: string, res: HttpResponse, codec: ReturnType<typeof createXmlCodec>, arrays: ReadonlySet<string>): unknown {
+function answerOf(name: string, operation: string, res: HttpResponse, codec: XmlCodec, arrays: ReadonlySet<string>): unknown {
   const type = String(res.headers['content-type'] ?? 'no content type');
   if (res.bytes.length === 0) {
     if (res.status === 202 || res.status === 204) return null; // one-way operation acknowledged

@@ -3,6 +3,7 @@
  * request is built as a value and encoded by the XML codec; the answer is decoded by it (with
  * its guards against hostile XML) and then unwrapped: the body element's content, or a Fault.
  */
+import { XML_DECLARATION, type XmlCodec } from '../../runtime/codecs/xml.ts';
 import { WeftError } from '../../runtime/errors.ts';
 
 export type SoapVersion = '1.1' | '1.2';
@@ -19,12 +20,41 @@ type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const localName = (name: string): string => name.slice(name.indexOf(':') + 1);
 
+/** The operation element's content: the body's parts. */
+function partsOf(operation: string, body: unknown): Obj {
+  if (body === undefined || body === null || body === '') return {};
+  if (isObject(body)) return body;
+  throw new WeftError('ENCODE', `the body of SOAP operation ${operation} must be an object of its parts, not ${Array.isArray(body) ? 'an array' : typeof body}`);
+}
+
+const isPlainObject = (v: unknown): v is Obj => isObject(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+/** The fixed markup of every request envelope, per version. */
+const START: Record<SoapVersion, string> = {
+  '1.1': `${XML_DECLARATION}<soap:Envelope xmlns:soap="${ENVELOPE_NS['1.1']}">`,
+  '1.2': `${XML_DECLARATION}<soap:Envelope xmlns:soap="${ENVELOPE_NS['1.2']}">`,
+};
+const END = '</soap:Body></soap:Envelope>';
+
+/**
+ * The request envelope as XML text, as `codec.encode(envelope(...))` writes it. The markup
+ * around the operation element is fixed strings; only header entries and body parts are
+ * encoded per message. Rare shapes (a body that is not a plain object or sets its own
+ * xmlns, headers that are not an object) take the value path.
+ */
+export function envelopeXml(codec: XmlCodec, version: SoapVersion, headers: Obj | undefined, operation: string, namespace: string, body: unknown): string {
+  const content = partsOf(operation, body);
+  const withHeaders = headers !== undefined && Object.keys(headers).length > 0;
+  if (!isPlainObject(content) || Object.hasOwn(content, '@xmlns') || (withHeaders && !isPlainObject(headers))) {
+    return codec.encode(envelope(version, headers, operation, namespace, body)) as string;
+  }
+  const head = withHeaders ? codec.encodeElement('soap:Header', headers, 2) : '';
+  return `${START[version]}${head}<soap:Body>${codec.encodeElement(operation, content, 3, { xmlns: namespace })}${END}`;
+}
+
 /** `<soap:Envelope>` with optional header entries and the operation element in its namespace. */
 export function envelope(version: SoapVersion, headers: Obj | undefined, operation: string, namespace: string, body: unknown): Obj {
-  let content: Obj;
-  if (body === undefined || body === null || body === '') content = {};
-  else if (isObject(body)) content = body;
-  else throw new WeftError('ENCODE', `the body of SOAP operation ${operation} must be an object of its parts, not ${Array.isArray(body) ? 'an array' : typeof body}`);
+  const content = partsOf(operation, body);
   const env: Obj = { '@xmlns:soap': ENVELOPE_NS[version] };
   if (headers && Object.keys(headers).length > 0) env['soap:Header'] = headers;
   // A default namespace on the operation element qualifies its unprefixed children too

@@ -24,7 +24,7 @@ export interface XmlOptions {
   root?: string;
 }
 
-const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 /** Element name for the items of an array that has no key of its own (top level, array in array). */
 const ITEM = 'item';
 const TEXT = '#text';
@@ -304,7 +304,16 @@ export function createXmlDecoders(options: Pick<XmlOptions, 'arrays' | 'maxDepth
   return { fast, general };
 }
 
-export function createXmlCodec(options: XmlOptions = {}): Codec {
+/** The XML codec, and for documents assembled around fixed markup (SOAP envelopes) its element writer. */
+export interface XmlCodec extends Codec {
+  /**
+   * `<name ...>` for `value`, without a declaration, as if at nesting `depth`: `attributes`
+   * (names without `@`) come first, then the value's own.
+   */
+  encodeElement(name: string, value: unknown, depth: number, attributes?: Readonly<Record<string, string>>): string;
+}
+
+export function createXmlCodec(options: XmlOptions = {}): XmlCodec {
   const maxDepth = options.maxDepth ?? 64;
   const rootName = options.root ?? 'root';
   if (!Number.isInteger(maxDepth) || maxDepth < 1) throw invalidOption(`maxDepth must be a positive integer, not ${maxDepth}`);
@@ -321,10 +330,9 @@ export function createXmlCodec(options: XmlOptions = {}): Codec {
     return (NOT_XML_CHAR.test(text) ? undefined : fast(text)) ?? general(text);
   }
 
-  /** One element whose content is `value`. */
-  function element(name: string, value: unknown, depth: number): string {
+  /** One element whose content is `value`, after the attributes already written. */
+  function element(name: string, value: unknown, depth: number, attributes = ''): string {
     if (depth > maxDepth) throw encodeError(`value is nested deeper than ${maxDepth} elements (at key "${name}")`);
-    let attributes = '';
     let content = '';
     if (value === null || value === undefined) {
       // empty element
@@ -367,11 +375,18 @@ export function createXmlCodec(options: XmlOptions = {}): Codec {
       // A lone array would be several roots, and `@x` / `#text` belong to an element: both need the wrapper.
       if (only !== undefined && only !== TEXT && only[0] !== '@' && !Array.isArray(value[only])) {
         checkName(only);
-        return DECLARATION + element(only, value[only], 1);
+        return XML_DECLARATION + element(only, value[only], 1);
       }
     }
-    return DECLARATION + element(rootName, value, 1);
+    return XML_DECLARATION + element(rootName, value, 1);
   }
 
-  return { format: 'xml', mediaType: 'application/xml', decode, encode };
+  function encodeElement(name: string, value: unknown, depth: number, attributes: Readonly<Record<string, string>> = {}): string {
+    checkName(name);
+    let written = '';
+    for (const key of Object.keys(attributes)) written += ` ${key}="${escape(attributes[key], ATTR_SPECIAL, `@${key}`)}"`;
+    return element(name, value, depth, written);
+  }
+
+  return { format: 'xml', mediaType: 'application/xml', decode, encode, encodeElement };
 }
