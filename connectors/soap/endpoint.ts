@@ -161,21 +161,34 @@ export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
           ...Object.entries(call.headers ?? {}).map(([k, v]) => [k.toLowerCase(), cat.child('headers').template(v, k)] as const),
         ];
 
+        /**
+         * What depends only on the endpoint and the operation (media types, SOAPAction), made
+         * once, and again after a WSDL read at start has set the version and namespace.
+         */
+        let fixed: { wsdl: Wsdl | undefined; accept: string; contentType: string; soapAction: string | undefined } | undefined;
+        const fixedFor = () => {
+          if (fixed !== undefined && fixed.wsdl === wsdl) return fixed;
+          const action = actionFor(operation);
+          const v11 = version === '1.1';
+          fixed = {
+            wsdl,
+            accept: `${MEDIA_TYPE[version]}, multipart/related`,
+            contentType: v11 ? 'text/xml; charset=utf-8' : `application/soap+xml; charset=utf-8; action="${action}"`,
+            soapAction: v11 ? `"${action}"` : undefined,
+          };
+          return fixed;
+        };
+
         return async function soapCall(ex: Exchange, signal: AbortSignal | undefined): Promise<CallResult> {
           const parts = body ? await body.evaluate(ex) : ex.body;
           let entries = soapHeaders ? ((await soapHeaders.evaluate(ex)) as Record<string, unknown> | undefined) : undefined;
           if (security) entries = { ...entries, ...usernameToken(security.username, password, security.passwordType ?? 'text', security.mustUnderstand ?? true) };
-          const ns = namespace ?? '';
-          const xml = envelopeXml(codec, version, entries, operation, ns, parts);
-          const action = actionFor(operation);
-          const h: Record<string, string> = { accept: `${MEDIA_TYPE[version]}, multipart/related`, 'x-request-id': ex.id };
+          const xml = envelopeXml(codec, version, entries, operation, namespace ?? '', parts);
+          const f = fixedFor();
+          const h: Record<string, string> = { accept: f.accept, 'x-request-id': ex.id };
           for (const [k, t] of headers) h[k] = t.constant ?? (await t.render(ex));
-          if (version === '1.1') {
-            h['content-type'] = 'text/xml; charset=utf-8';
-            h.soapaction = `"${action}"`;
-          } else {
-            h['content-type'] = `application/soap+xml; charset=utf-8; action="${action}"`;
-          }
+          h['content-type'] = f.contentType;
+          if (f.soapAction !== undefined) h.soapaction = f.soapAction;
           const res = await client.send({ method: 'POST', path: '', headers: h, body: xml }, ex, signal);
           return { value: answerOf(name, operation, res, codec, arrays), status: res.status };
         };
