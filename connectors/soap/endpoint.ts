@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { lazyModule } from '../../runtime/lazy.ts';
 
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
-import { createXmlCodec } from '../../runtime/codecs/xml.ts';
+import { createXmlCodec, type XmlCodec } from '../../runtime/codecs/xml.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import type { Expression } from '../../runtime/expr/expression.ts';
@@ -17,7 +17,7 @@ import { didYouMean } from '../../runtime/flow/suggest.ts';
 import { readSecret, secretSchema, type SecretConfig } from '../http/auth/secret.ts';
 import { createHttpClient, httpClientProperties, type HttpClientConfig, type HttpResponse } from '../http/client.ts';
 import { upstreamStatusError } from '../http/endpoint.ts';
-import { envelope, MEDIA_TYPE, unwrap, type SoapVersion } from './envelope.ts';
+import { envelopeXml, MEDIA_TYPE, unwrap, type SoapVersion } from './envelope.ts';
 import { usernameToken, type PasswordType } from './security.ts';
 import { parseWsdl, type Wsdl } from './wsdl.ts';
 
@@ -35,6 +35,7 @@ interface SoapEndpointConfig extends HttpClientConfig {
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
+const XML_TYPE = /^\s*(?:text\/xml|application\/(?:[\w.+-]+\+)?xml)\s*(?:;|$)/i;
 
 export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
   name: 'soap',
@@ -160,21 +161,34 @@ export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
           ...Object.entries(call.headers ?? {}).map(([k, v]) => [k.toLowerCase(), cat.child('headers').template(v, k)] as const),
         ];
 
+        /**
+         * What depends only on the endpoint and the operation (media types, SOAPAction), made
+         * once, and again after a WSDL read at start has set the version and namespace.
+         */
+        let fixed: { wsdl: Wsdl | undefined; accept: string; contentType: string; soapAction: string | undefined } | undefined;
+        const fixedFor = () => {
+          if (fixed !== undefined && fixed.wsdl === wsdl) return fixed;
+          const action = actionFor(operation);
+          const v11 = version === '1.1';
+          fixed = {
+            wsdl,
+            accept: `${MEDIA_TYPE[version]}, multipart/related`,
+            contentType: v11 ? 'text/xml; charset=utf-8' : `application/soap+xml; charset=utf-8; action="${action}"`,
+            soapAction: v11 ? `"${action}"` : undefined,
+          };
+          return fixed;
+        };
+
         return async function soapCall(ex: Exchange, signal: AbortSignal | undefined): Promise<CallResult> {
           const parts = body ? await body.evaluate(ex) : ex.body;
           let entries = soapHeaders ? ((await soapHeaders.evaluate(ex)) as Record<string, unknown> | undefined) : undefined;
           if (security) entries = { ...entries, ...usernameToken(security.username, password, security.passwordType ?? 'text', security.mustUnderstand ?? true) };
-          const ns = namespace ?? '';
-          const xml = codec.encode(envelope(version, entries, operation, ns, parts));
-          const action = actionFor(operation);
-          const h: Record<string, string> = { accept: `${MEDIA_TYPE[version]}, multipart/related`, 'x-request-id': ex.id };
+          const xml = envelopeXml(codec, version, entries, operation, namespace ?? '', parts);
+          const f = fixedFor();
+          const h: Record<string, string> = { accept: f.accept, 'x-request-id': ex.id };
           for (const [k, t] of headers) h[k] = t.constant ?? (await t.render(ex));
-          if (version === '1.1') {
-            h['content-type'] = 'text/xml; charset=utf-8';
-            h.soapaction = `"${action}"`;
-          } else {
-            h['content-type'] = `application/soap+xml; charset=utf-8; action="${action}"`;
-          }
+          h['content-type'] = f.contentType;
+          if (f.soapAction !== undefined) h.soapaction = f.soapAction;
           const res = await client.send({ method: 'POST', path: '', headers: h, body: xml }, ex, signal);
           return { value: answerOf(name, operation, res, codec, arrays), status: res.status };
         };
@@ -184,7 +198,7 @@ export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
 };
 
 /** The answer's body element content; faults, error pages and empty bodies as clear errors. */
-function answerOf(name: string, operation: string, res: HttpResponse, codec: ReturnType<typeof createXmlCodec>, arrays: ReadonlySet<string>): unknown {
+function answerOf(name: string, operation: string, res: HttpResponse, codec: XmlCodec, arrays: ReadonlySet<string>): unknown {
   const type = String(res.headers['content-type'] ?? 'no content type');
   if (res.bytes.length === 0) {
     if (res.status === 202 || res.status === 204) return null; // one-way operation acknowledged
@@ -192,13 +206,17 @@ function answerOf(name: string, operation: string, res: HttpResponse, codec: Ret
     throw new WeftError('UPSTREAM_MALFORMED', `${name} answered ${res.status} to ${operation} with an empty body instead of a SOAP envelope`, { endpoint: name });
   }
   let answer;
+  let broken: string | undefined;
   try {
     answer = unwrap(codec.decode(res.bytes), arrays);
-  } catch {
+  } catch (err) {
     answer = undefined;
+    // XML that is not well-formed: the codec's message says what and where (line, column).
+    // Other types (an HTML error page) are named by their excerpt instead.
+    if (XML_TYPE.test(type) && err instanceof WeftError) broken = err.message;
   }
   if (answer === undefined) {
-    const what = ` with ${type} instead of a SOAP envelope: ${excerpt(res.bytes)}`;
+    const what = broken ? ` with ${type} that is not a SOAP envelope: ${broken}` : ` with ${type} instead of a SOAP envelope: ${excerpt(res.bytes)}`;
     if (res.status >= 400) throw upstreamStatusError(name, res, new TextDecoder().decode(res.bytes), what);
     throw new WeftError('UPSTREAM_MALFORMED', `${name} answered ${res.status} to ${operation}${what}`, { endpoint: name });
   }

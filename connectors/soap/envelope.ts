@@ -3,6 +3,7 @@
  * request is built as a value and encoded by the XML codec; the answer is decoded by it (with
  * its guards against hostile XML) and then unwrapped: the body element's content, or a Fault.
  */
+import { XML_DECLARATION, type XmlCodec } from '../../runtime/codecs/xml.ts';
 import { WeftError } from '../../runtime/errors.ts';
 
 export type SoapVersion = '1.1' | '1.2';
@@ -19,12 +20,41 @@ type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const localName = (name: string): string => name.slice(name.indexOf(':') + 1);
 
+/** The operation element's content: the body's parts. */
+function partsOf(operation: string, body: unknown): Obj {
+  if (body === undefined || body === null || body === '') return {};
+  if (isObject(body)) return body;
+  throw new WeftError('ENCODE', `the body of SOAP operation ${operation} must be an object of its parts, not ${Array.isArray(body) ? 'an array' : typeof body}`);
+}
+
+const isPlainObject = (v: unknown): v is Obj => isObject(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+/** The fixed markup of every request envelope, per version. */
+const START: Record<SoapVersion, string> = {
+  '1.1': `${XML_DECLARATION}<soap:Envelope xmlns:soap="${ENVELOPE_NS['1.1']}">`,
+  '1.2': `${XML_DECLARATION}<soap:Envelope xmlns:soap="${ENVELOPE_NS['1.2']}">`,
+};
+const END = '</soap:Body></soap:Envelope>';
+
+/**
+ * The request envelope as XML text, as `codec.encode(envelope(...))` writes it. The markup
+ * around the operation element is fixed strings; only header entries and body parts are
+ * encoded per message. Rare shapes (a body that is not a plain object or sets its own
+ * xmlns, headers that are not an object) take the value path.
+ */
+export function envelopeXml(codec: XmlCodec, version: SoapVersion, headers: Obj | undefined, operation: string, namespace: string, body: unknown): string {
+  const content = partsOf(operation, body);
+  const withHeaders = headers !== undefined && Object.keys(headers).length > 0;
+  if (!isPlainObject(content) || Object.hasOwn(content, '@xmlns') || (withHeaders && !isPlainObject(headers))) {
+    return codec.encode(envelope(version, headers, operation, namespace, body)) as string;
+  }
+  const head = withHeaders ? codec.encodeElement('soap:Header', headers, 2) : '';
+  return `${START[version]}${head}<soap:Body>${codec.encodeElement(operation, content, 3, { xmlns: namespace })}${END}`;
+}
+
 /** `<soap:Envelope>` with optional header entries and the operation element in its namespace. */
 export function envelope(version: SoapVersion, headers: Obj | undefined, operation: string, namespace: string, body: unknown): Obj {
-  let content: Obj;
-  if (body === undefined || body === null || body === '') content = {};
-  else if (isObject(body)) content = body;
-  else throw new WeftError('ENCODE', `the body of SOAP operation ${operation} must be an object of its parts, not ${Array.isArray(body) ? 'an array' : typeof body}`);
+  const content = partsOf(operation, body);
   const env: Obj = { '@xmlns:soap': ENVELOPE_NS[version] };
   if (headers && Object.keys(headers).length > 0) env['soap:Header'] = headers;
   // A default namespace on the operation element qualifies its unprefixed children too
@@ -64,20 +94,26 @@ export function unwrap(doc: unknown, arrays: ReadonlySet<string>): SoapAnswer | 
 /**
  * Strips namespace prefixes from element names and drops xmlns declarations, so flows write
  * `vars.order.total`, whatever prefix the service uses; forces the listed paths to arrays.
+ * Runs on every answer: keys are walked without an entries array, and the dotted path is only
+ * built when some path is forced.
  */
 function plain(value: unknown, path: string, arrays: ReadonlySet<string>): unknown {
   if (Array.isArray(value)) return value.map((v) => plain(v, path, arrays));
   if (!isObject(value)) return value;
   const out: Obj = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (k === '@xmlns' || k.startsWith('@xmlns:')) continue;
-    const name = k.startsWith('@') ? `@${localName(k.slice(1))}` : k === '#text' ? k : localName(k);
-    const childPath = `${path}.${name}`;
-    const child = plain(v, childPath, arrays);
-    out[name] = arrays.has(childPath) && !Array.isArray(child) ? [child] : child;
+  let only: string | undefined; // the one key so far, to see a text-only element
+  let count = 0;
+  for (const k in value) {
+    const at = k.charCodeAt(0) === 64; // '@'
+    if (at && (k === '@xmlns' || k.startsWith('@xmlns:'))) continue;
+    const name = k.indexOf(':') === -1 ? k : at ? `@${localName(k.slice(1))}` : localName(k);
+    const childPath = arrays.size === 0 ? '' : `${path}.${name}`;
+    const child = plain(value[k], childPath, arrays);
+    out[name] = arrays.size !== 0 && arrays.has(childPath) && !Array.isArray(child) ? [child] : child;
+    only = name;
+    count++;
   }
-  const keys = Object.keys(out);
-  return keys.length === 1 && keys[0] === '#text' ? out['#text'] : out;
+  return count === 1 && only === '#text' ? out['#text'] : out;
 }
 
 const text = (v: unknown): string | undefined =>

@@ -13,6 +13,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { WeftError } from '../errors.ts';
 import type { Codec } from './codec.ts';
 import { decodeUtf8 } from './json.ts';
+import { createFastXmlDecoder } from './xml-fast.ts';
 
 export interface XmlOptions {
   /** Element paths (dotted, from the root element, e.g. "order.lines.line") always decoded as arrays, even when they occur once. */
@@ -23,7 +24,7 @@ export interface XmlOptions {
   root?: string;
 }
 
-const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 /** Element name for the items of an array that has no key of its own (top level, array in array). */
 const ITEM = 'item';
 const TEXT = '#text';
@@ -208,12 +209,17 @@ function invalidOption(message: string): WeftError {
   return new WeftError('FLOW_SCHEMA', `xml options: ${message}`);
 }
 
-export function createXmlCodec(options: XmlOptions = {}): Codec {
+/**
+ * The two ways the codec decodes a document's text. `fast` is one pass over the plain XML most
+ * services send and gives up (undefined) on anything else; `general` is fast-xml-parser behind
+ * the guards, for everything, with the errors' line and column. Apart so tests can hold one
+ * against the other.
+ */
+export function createXmlDecoders(options: Pick<XmlOptions, 'arrays' | 'maxDepth'> = {}): {
+  fast: (text: string) => Plain | undefined;
+  general: (text: string) => Plain;
+} {
   const maxDepth = options.maxDepth ?? 64;
-  const rootName = options.root ?? 'root';
-  if (!Number.isInteger(maxDepth) || maxDepth < 1) throw invalidOption(`maxDepth must be a positive integer, not ${maxDepth}`);
-  if (!XML_NAME.test(rootName)) throw invalidOption(`root ${JSON.stringify(rootName)} is not a valid XML name`);
-
   const forcedPaths = new Set<string>();
   // Last path segments: most elements are ruled out by one Set lookup, before the path string is built.
   const forcedNames = new Set<string>();
@@ -265,9 +271,9 @@ export function createXmlCodec(options: XmlOptions = {}): Codec {
       !isAttribute && forcedNames.has(name) && forcedPaths.has(matcher.toString()),
   });
 
-  function decode(bytes: Uint8Array): unknown {
-    if (bytes.length === 0) throw malformed('body is empty');
-    const text = decodeUtf8(bytes);
+  const fast = createFastXmlDecoder({ maxDepth, forcedPaths, forcedNames, reserved: RESERVED, decodeReferences });
+
+  function general(text: string): Plain {
     checkMarkupDeclarations(text);
     const bad = text.search(NOT_XML_CHAR);
     if (bad !== -1) {
@@ -295,10 +301,38 @@ export function createXmlCodec(options: XmlOptions = {}): Codec {
     return value;
   }
 
-  /** One element whose content is `value`. */
-  function element(name: string, value: unknown, depth: number): string {
+  return { fast, general };
+}
+
+/** The XML codec, and for documents assembled around fixed markup (SOAP envelopes) its element writer. */
+export interface XmlCodec extends Codec {
+  /**
+   * `<name ...>` for `value`, without a declaration, as if at nesting `depth`: `attributes`
+   * (names without `@`) come first, then the value's own.
+   */
+  encodeElement(name: string, value: unknown, depth: number, attributes?: Readonly<Record<string, string>>): string;
+}
+
+export function createXmlCodec(options: XmlOptions = {}): XmlCodec {
+  const maxDepth = options.maxDepth ?? 64;
+  const rootName = options.root ?? 'root';
+  if (!Number.isInteger(maxDepth) || maxDepth < 1) throw invalidOption(`maxDepth must be a positive integer, not ${maxDepth}`);
+  if (!XML_NAME.test(rootName)) throw invalidOption(`root ${JSON.stringify(rootName)} is not a valid XML name`);
+
+  const { fast, general } = createXmlDecoders(options);
+
+  function decode(bytes: Uint8Array): unknown {
+    if (bytes.length === 0) throw malformed('body is empty');
+    const text = decodeUtf8(bytes);
+    // Plain well-formed XML (most answers) is checked and decoded in one pass. Anything else,
+    // and every error, takes the general path with its messages, line and column. A character
+    // XML forbids goes there too, for its own message.
+    return (NOT_XML_CHAR.test(text) ? undefined : fast(text)) ?? general(text);
+  }
+
+  /** One element whose content is `value`, after the attributes already written. */
+  function element(name: string, value: unknown, depth: number, attributes = ''): string {
     if (depth > maxDepth) throw encodeError(`value is nested deeper than ${maxDepth} elements (at key "${name}")`);
-    let attributes = '';
     let content = '';
     if (value === null || value === undefined) {
       // empty element
@@ -341,11 +375,18 @@ export function createXmlCodec(options: XmlOptions = {}): Codec {
       // A lone array would be several roots, and `@x` / `#text` belong to an element: both need the wrapper.
       if (only !== undefined && only !== TEXT && only[0] !== '@' && !Array.isArray(value[only])) {
         checkName(only);
-        return DECLARATION + element(only, value[only], 1);
+        return XML_DECLARATION + element(only, value[only], 1);
       }
     }
-    return DECLARATION + element(rootName, value, 1);
+    return XML_DECLARATION + element(rootName, value, 1);
   }
 
-  return { format: 'xml', mediaType: 'application/xml', decode, encode };
+  function encodeElement(name: string, value: unknown, depth: number, attributes: Readonly<Record<string, string>> = {}): string {
+    checkName(name);
+    let written = '';
+    for (const key of Object.keys(attributes)) written += ` ${key}="${escape(attributes[key], ATTR_SPECIAL, `@${key}`)}"`;
+    return element(name, value, depth, written);
+  }
+
+  return { format: 'xml', mediaType: 'application/xml', decode, encode, encodeElement };
 }

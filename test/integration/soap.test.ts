@@ -136,6 +136,8 @@ describe('soap endpoint: the wire and broken answers', () => {
     oneway: [202, 'text/xml', ''],
     fault200: [200, 'text/xml', '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:Server</faultcode><faultstring>busy</faultstring></s:Fault></s:Body></s:Envelope>'],
     notEnvelope: [200, 'text/xml', '<order><id>1</id></order>'],
+    broken: [200, 'text/xml; charset=utf-8', '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">\n<s:Body><r:okResponse xmlns:r="urn:t"><r:v>1</r:v></s:Body></s:Envelope>'],
+    hostile: [200, 'text/xml', '<!DOCTYPE e [<!ENTITY x "y">]><e>&x;</e>'],
   };
 
   before(async () => {
@@ -180,6 +182,10 @@ steps:
         steps: [ { call: legacy, operation: fault200 } ]
       - when: params.op = "notEnvelope"
         steps: [ { call: legacy, operation: notEnvelope } ]
+      - when: params.op = "broken"
+        steps: [ { call: legacy, operation: broken } ]
+      - when: params.op = "hostile"
+        steps: [ { call: legacy, operation: hostile } ]
       - otherwise:
           - call: legacy
             operation: ok
@@ -239,6 +245,15 @@ ${CASES}`,
     assert.match(empty.message, /empty body instead of a SOAP envelope/);
     assert.equal((await call('notEnvelope')).code, 'UPSTREAM_MALFORMED');
     assert.deepEqual(await call('oneway'), { answer: null });
+  });
+
+  it('XML that is not well-formed -> UPSTREAM_MALFORMED saying what is wrong and where', async () => {
+    const broken = await call('broken');
+    assert.equal(broken.code, 'UPSTREAM_MALFORMED');
+    assert.match(broken.message, /text\/xml; charset=utf-8 that is not a SOAP envelope: malformed XML: Expected closing tag 'r:okResponse'.*\(line 2, column \d+\)/);
+    const hostile = await call('hostile');
+    assert.equal(hostile.code, 'UPSTREAM_MALFORMED');
+    assert.match(hostile.message, /DOCTYPE or entity declaration is not accepted \(line 1, column 1\)/);
   });
 
   it('a fault answered with HTTP 200 is still a SOAP_FAULT', async () => {
