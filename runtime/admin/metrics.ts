@@ -123,6 +123,7 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
 /** One label set's observations: how many, their sum, and how many fell in each bucket. */
 interface Series {
   readonly labels: Record<string, string>;
+  readonly values: readonly [string, string, string];
   count: number;
   sum: number;
   /** Per bucket, not cumulative; index bounds.length is above the last bound. */
@@ -156,19 +157,29 @@ class Latencies {
   }
 
   observe(a: string, b: string, c: string, seconds: number): void {
-    const key = `${a}\0${b}\0${c}`;
-    let s = this.#series.get(key);
-    if (s === undefined) {
-      const [na, nb, nc] = this.#names;
-      s = { labels: { [na]: a, [nb]: b, [nc]: c }, count: 0, sum: 0, inBucket: new Float64Array(this.#bounds.length + 1) };
-      this.#series.set(key, s);
-    }
+    const s = this.#seriesOf(a, b, c);
     s.count++;
     s.sum += seconds;
     const bounds = this.#bounds;
     let i = 0;
     while (i < bounds.length && seconds > bounds[i]) i++;
     s.inBucket[i]++;
+  }
+
+  // Most observations repeat the previous one's labels (one route, one endpoint, mostly one
+  // status): compared first, which spares building and hashing a key string.
+  #last: Series | undefined;
+  #seriesOf(a: string, b: string, c: string): Series {
+    const last = this.#last;
+    if (last !== undefined && last.values[0] === a && last.values[1] === b && last.values[2] === c) return last;
+    const key = `${a}\0${b}\0${c}`;
+    let s = this.#series.get(key);
+    if (s === undefined) {
+      const [na, nb, nc] = this.#names;
+      s = { labels: { [na]: a, [nb]: b, [nc]: c }, values: [a, b, c], count: 0, sum: 0, inBucket: new Float64Array(this.#bounds.length + 1) };
+      this.#series.set(key, s);
+    }
+    return (this.#last = s);
   }
 
   /** A counter of the observations by all three labels. */
@@ -204,7 +215,10 @@ class Latencies {
     }, this.#reset);
   }
 
-  readonly #reset = (): void => this.#series.clear();
+  readonly #reset = (): void => {
+    this.#series.clear();
+    this.#last = undefined;
+  };
 }
 
 /**
