@@ -119,15 +119,17 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
   };
 
   return {
-    async send(req, ex, signal) {
-      if (!auth) return sendOnce(req, signal);
-      const used = await auth.apply(req, ex);
-      const res = await sendOnce(req, signal);
-      if (res.status !== 401 || !auth.refresh || used === undefined) return res;
-      auth.refresh(used);
-      await auth.apply(req, ex);
-      return sendOnce(req, signal);
-    },
+    // Without credentials a call is just sendOnce: no wrapper frame around it.
+    send: !auth
+      ? (req, _ex, signal) => sendOnce(req, signal)
+      : async (req, ex, signal) => {
+          const used = await auth.apply(req, ex);
+          const res = await sendOnce(req, signal);
+          if (res.status !== 401 || !auth.refresh || used === undefined) return res;
+          auth.refresh(used);
+          await auth.apply(req, ex);
+          return sendOnce(req, signal);
+        },
     async close(deadline) {
       await auth?.close();
       const closing = Promise.all(targets.map((t) => t.pool.close()));

@@ -65,10 +65,16 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
     const sending = format === 'protobuf' && requestType ? createProtobufCodec(requestType) : preferred;
     const endpointHeaders = compileHeaders(config.headers, at.child('headers'));
 
+    // An upstream answers with the same Content-Type again and again: remember the last one.
+    let lastType: string | undefined;
+    let lastCodec: Codec = preferred;
     const codecOf = (contentType: string | string[] | undefined): Codec => {
       if (typeof contentType !== 'string') return preferred;
+      if (contentType === lastType) return lastCodec;
       const f = formatOfMediaType(mediaTypeOf(contentType));
-      return (f && codecs.get(f)) || codecs.get('text')!;
+      lastCodec = (f && codecs.get(f)) || codecs.get('text')!;
+      lastType = contentType;
+      return lastCodec;
     };
 
     return {
@@ -91,7 +97,11 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
 
         return async function httpCall(ex: Exchange, signal: AbortSignal | undefined): Promise<CallResult> {
           let url = '';
-          if (path) url += path.constant ?? (await path.render(ex, encodeURIComponent));
+          if (path) {
+            // Most paths render synchronously (compiled expressions): no await, no extra tick.
+            const rendered = path.constant ?? path.render(ex, encodeURIComponent);
+            url += typeof rendered === 'string' ? rendered : await rendered;
+          }
           if (query.length) {
             const parts: string[] = [];
             for (const [k, t] of query) parts.push(`${k}=${encodeURIComponent(await t.render(ex))}`);

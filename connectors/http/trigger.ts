@@ -6,8 +6,10 @@
  */
 import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import { METHOD_NAME_ALL } from 'hono/router';
+import { TrieRouter } from 'hono/router/trie-router';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Pipeline, RuntimeServices, Trigger, TriggerDef } from '../../runtime/contract.ts';
@@ -39,7 +41,7 @@ const DEFAULT_MAX_BODY = 1024 * 1024;
 const DEFAULT_REPLY: Reply = { status: 200, headers: undefined, useBody: true, body: undefined, format: undefined };
 const NO_BODY_STATUS = new Set([204, 205, 304]);
 
-type Env = { Bindings: HttpBindings; Variables: { unmatched?: boolean } };
+type Env = { Bindings: HttpBindings };
 
 /** The route label of requests that matched no route: one series, whatever paths were tried. */
 const UNMATCHED_ROUTE = '(unmatched)';
@@ -102,15 +104,19 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     const flow = { name: at.flow.name };
     const env = at.flow.env;
 
-    const respondError = (c: Context<Env>, err: unknown, id: string): Response => {
+    const respondError = (err: unknown, id: string): Response => {
       const e = WeftError.from(err);
       if (e.status >= 500) log.error({ reqId: id, code: e.code, step: e.step, endpoint: e.endpoint, err: e }, e.message);
       else log.info({ reqId: id, code: e.code, step: e.step }, e.message);
       const headers: Record<string, string> = { 'content-type': PROBLEM_TYPE, 'x-request-id': id };
       if (e.code === 'PAYLOAD_TOO_LARGE' || draining.aborted) headers.connection = 'close';
       if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = method;
-      return c.body(JSON.stringify(problemOf(e, id)), e.status as 400, headers);
+      return new Response(JSON.stringify(problemOf(e, id)), { status: e.status, headers });
     };
+
+    const requests = services.metrics?.requests;
+    const observe = (route: string, c: Context<Env>, res: Response, began: number): void =>
+      requests?.observe(route, c.req.method, res.status, (performance.now() - began) / 1000);
 
     const handle = async (c: Context<Env>): Promise<Response> => {
       const req: IncomingMessage = c.env.incoming;
@@ -118,6 +124,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       const id = headers['x-request-id'] || randomUUID();
       const arrived = performance.now();
       inflight.enter();
+      let res: Response;
       try {
         const negotiated = negotiate(headers.accept);
         if (negotiated === 'none') {
@@ -144,31 +151,39 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         }
         if (check) check(ex.body);
         await pipeline.run(ex);
-        return reply(c, ex, negotiated === 'any' ? (requestFormat ?? 'json') : negotiated, codecs, draining.aborted);
+        res = reply(ex, negotiated === 'any' ? (requestFormat ?? 'json') : negotiated, codecs, draining.aborted);
       } catch (err) {
-        return respondError(c, err, id);
+        res = respondError(err, id);
       } finally {
         inflight.leave();
       }
+      // Observed here rather than by a middleware: see the routes below.
+      observe(config.path, c, res, arrived);
+      return res;
     };
 
-    const app = new Hono<Env>();
-    const requests = services.metrics?.requests;
-    if (requests) {
-      app.use(async (c, next) => {
+    /** A handler for the unhappy paths (404, 405, hono's onError), observed like `handle`. */
+    const failing =
+      (route: string, error: (c: Context<Env>) => WeftError) =>
+      (c: Context<Env>): Response => {
         const began = performance.now();
-        await next();
-        const route = c.get('unmatched') ? UNMATCHED_ROUTE : config.path;
-        requests.observe(route, c.req.method, c.res.status, (performance.now() - began) / 1000);
-      });
-    }
+        const res = respondError(error(c), idOf(c));
+        observe(route, c, res, began);
+        return res;
+      };
+
+    // Exactly one handler matches any request, so hono dispatches it directly; a second route
+    // or a middleware would put every request through its compose chain (several promises and
+    // closures per request). Other methods on the route's path are found by a router of their
+    // own on the 404 path, which is where they land.
+    const app = new Hono<Env>();
     app.on(method, config.path, handle);
-    app.all(config.path, (c) => respondError(c, new WeftError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${config.path}; use ${method}`), idOf(c)));
-    app.notFound((c) => {
-      c.set('unmatched', true);
-      return respondError(c, new WeftError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), idOf(c));
-    });
-    app.onError((err, c) => respondError(c, err, idOf(c)));
+    const anyMethod = new TrieRouter<true>();
+    anyMethod.add(METHOD_NAME_ALL, config.path, true);
+    const notAllowed = failing(config.path, (c) => new WeftError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${config.path}; use ${method}`));
+    const notFound = failing(UNMATCHED_ROUTE, (c) => new WeftError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
+    app.notFound((c) => (anyMethod.match(c.req.method, c.req.path)[0].length > 0 ? notAllowed(c) : notFound(c)));
+    app.onError((err, c) => failing(config.path, () => WeftError.from(err))(c));
 
     let server: Server | undefined;
     return {
@@ -222,7 +237,13 @@ function queryOf(url: string | undefined): Record<string, string | string[]> {
   return out;
 }
 
-function reply(c: Context<Env>, ex: Exchange, wanted: Format, codecs: Map<Format, Codec>, closing: boolean): Response {
+/**
+ * The answer as a Response built directly with a plain header object: @hono/node-server then
+ * writes it without a Headers object (hono's c.body turns two or more headers into one). Reply
+ * headers are lower-case already (the respond step makes them so), so merging by key is exact;
+ * their values are checked here, as Headers would, so a bad one is still this request's error.
+ */
+function reply(ex: Exchange, wanted: Format, codecs: Map<Format, Codec>, closing: boolean): Response {
   const r = ex.reply ?? DEFAULT_REPLY;
   const format = (r.format as Format | undefined) ?? wanted;
   const codec = r.codecs?.[format] ?? codecs.get(format);
@@ -241,6 +262,12 @@ function reply(c: Context<Env>, ex: Exchange, wanted: Format, codecs: Map<Format
       headers['content-type'] = codec.mediaType;
     }
   }
-  if (r.headers) Object.assign(headers, r.headers);
-  return c.body(payload as string, r.status as 200, headers);
+  if (r.headers) {
+    for (const k in r.headers) {
+      validateHeaderName(k);
+      validateHeaderValue(k, r.headers[k]);
+      headers[k] = r.headers[k];
+    }
+  }
+  return new Response(payload as ConstructorParameters<typeof Response>[0], { status: r.status, headers });
 }

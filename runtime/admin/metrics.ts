@@ -7,7 +7,7 @@
  * counters. Label values are bounded sets (the one route, declared endpoint names, error
  * codes from the catalogue or a flow's `fail` codes, status codes): nothing per message.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { CallObserver, PolicyHealth, RequestObserver } from '../contract.ts';
 import type { CircuitState } from '../engine/policies/circuit-breaker.ts';
 
@@ -34,19 +34,9 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
   registry.setDefaultLabels({ flow });
   collectDefaultMetrics({ register: registry, prefix: 'weft_' });
 
-  const requestsTotal = new Counter({
-    name: 'weft_http_requests_total',
-    help: 'Requests answered by the trigger, by route, method and status code.',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers: [registry],
-  });
-  const requestSeconds = new Histogram({
-    name: 'weft_http_request_duration_seconds',
-    help: 'Time from a request arriving to its answer being handed to the socket.',
-    labelNames: ['route', 'method', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
+  const requests = new Latencies(['route', 'method', 'status'], LATENCY_BUCKETS);
+  requests.counter(registry, 'weft_http_requests_total', 'Requests answered by the trigger, by route, method and status code.');
+  requests.histogram(registry, 'weft_http_request_duration_seconds', 'Time from a request arriving to its answer being handed to the socket.', 3);
   new Gauge({
     name: 'weft_messages_in_flight',
     help: 'Messages the flow is working on now (requests, deliveries, timer runs).',
@@ -56,19 +46,10 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
       this.set(inflight.count);
     },
   });
-  const callsTotal = new Counter({
-    name: 'weft_endpoint_calls_total',
-    help: 'Calls to declared endpoints, by endpoint, kind and outcome (ok or the error code).',
-    labelNames: ['endpoint', 'kind', 'outcome'] as const,
-    registers: [registry],
-  });
-  const callSeconds = new Histogram({
-    name: 'weft_endpoint_call_duration_seconds',
-    help: 'Duration of calls to declared endpoints, all policies included.',
-    labelNames: ['endpoint', 'kind'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
+  const calls = new Latencies(['endpoint', 'kind', 'outcome'], LATENCY_BUCKETS);
+  calls.counter(registry, 'weft_endpoint_calls_total', 'Calls to declared endpoints, by endpoint, kind and outcome (ok or the error code).');
+  // Durations by endpoint and kind: the outcomes of each are summed when scraped.
+  calls.histogram(registry, 'weft_endpoint_call_duration_seconds', 'Duration of calls to declared endpoints, all policies included.', 2);
   const callErrors = new Counter({
     name: 'weft_endpoint_errors_total',
     help: 'Failed calls to declared endpoints, by endpoint, kind and error code.',
@@ -121,15 +102,12 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
     },
     requests: {
       observe(route, method, status, seconds) {
-        const labels = { route, method, status: String(status) };
-        requestsTotal.inc(labels);
-        requestSeconds.observe(labels, seconds);
+        requests.observe(route, method, String(status), seconds);
       },
     },
     calls: {
       observe(endpoint, kind, code, seconds) {
-        callsTotal.inc({ endpoint, kind, outcome: code ?? 'ok' });
-        callSeconds.observe({ endpoint, kind }, seconds);
+        calls.observe(endpoint, kind, code ?? 'ok', seconds);
         if (code !== undefined) callErrors.inc({ endpoint, kind, code });
       },
       retried(endpoint, code) {
@@ -137,4 +115,127 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
       },
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-request bookkeeping.
+
+/** One label set's observations: how many, their sum, and how many fell in each bucket. */
+interface Series {
+  readonly labels: Record<string, string>;
+  readonly values: readonly [string, string, string];
+  count: number;
+  sum: number;
+  /** Per bucket, not cumulative; index bounds.length is above the last bound. */
+  readonly inBucket: Float64Array;
+}
+
+/** A sample as prom-client's registry formats it (the layout its own Histogram produces). */
+interface Sample {
+  metricName?: string;
+  labels: Record<string, string | number>;
+  sharedLabels?: Record<string, string>;
+  value: number;
+}
+
+/**
+ * Latencies by a set of three labels, for what happens once per request or call. prom-client
+ * builds a labels object, checks it and hashes it on every inc() and observe(), for the counter
+ * and the histogram alike; here an observation is one Map lookup and a few additions. When
+ * scraped, the series feed metrics in prom-client's own sample layout, registered in the same
+ * registry, so the exposition (names, labels, buckets, default labels) is what a prom-client
+ * Counter and Histogram would give.
+ */
+class Latencies {
+  readonly #series = new Map<string, Series>();
+  readonly #names: readonly [string, string, string];
+  readonly #bounds: readonly number[];
+
+  constructor(names: readonly [string, string, string], bounds: readonly number[]) {
+    this.#names = names;
+    this.#bounds = bounds;
+  }
+
+  observe(a: string, b: string, c: string, seconds: number): void {
+    const s = this.#seriesOf(a, b, c);
+    s.count++;
+    s.sum += seconds;
+    const bounds = this.#bounds;
+    let i = 0;
+    while (i < bounds.length && seconds > bounds[i]) i++;
+    s.inBucket[i]++;
+  }
+
+  // Most observations repeat the previous one's labels (one route, one endpoint, mostly one
+  // status): compared first, which spares building and hashing a key string.
+  #last: Series | undefined;
+  #seriesOf(a: string, b: string, c: string): Series {
+    const last = this.#last;
+    if (last !== undefined && last.values[0] === a && last.values[1] === b && last.values[2] === c) return last;
+    const key = `${a}\0${b}\0${c}`;
+    let s = this.#series.get(key);
+    if (s === undefined) {
+      const [na, nb, nc] = this.#names;
+      s = { labels: { [na]: a, [nb]: b, [nc]: c }, values: [a, b, c], count: 0, sum: 0, inBucket: new Float64Array(this.#bounds.length + 1) };
+      this.#series.set(key, s);
+    }
+    return (this.#last = s);
+  }
+
+  /** A counter of the observations by all three labels. */
+  counter(registry: Registry, name: string, help: string): void {
+    register(registry, name, help, 'counter', () => [...this.#series.values()].map((s) => ({ labels: s.labels, value: s.count })), this.#reset);
+  }
+
+  /** A histogram by the first `keep` labels (the others' series are summed). */
+  histogram(registry: Registry, name: string, help: string, keep: 2 | 3): void {
+    register(registry, name, help, 'histogram', () => {
+      const merged = new Map<string, { labels: Record<string, string>; count: number; sum: number; inBucket: number[] }>();
+      for (const s of this.#series.values()) {
+        const labels = keep === 3 ? s.labels : Object.fromEntries(this.#names.slice(0, keep).map((n) => [n, s.labels[n]]));
+        const key = JSON.stringify(labels);
+        let m = merged.get(key);
+        if (!m) merged.set(key, (m = { labels, count: 0, sum: 0, inBucket: new Array<number>(s.inBucket.length).fill(0) }));
+        m.count += s.count;
+        m.sum += s.sum;
+        s.inBucket.forEach((n, i) => (m.inBucket[i] += n));
+      }
+      const out: Sample[] = [];
+      for (const m of merged.values()) {
+        let below = 0;
+        this.#bounds.forEach((le, i) => {
+          below += m.inBucket[i];
+          out.push({ metricName: `${name}_bucket`, labels: { le }, sharedLabels: m.labels, value: below });
+        });
+        out.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, sharedLabels: m.labels, value: m.count });
+        out.push({ metricName: `${name}_sum`, labels: {}, sharedLabels: m.labels, value: m.sum });
+        out.push({ metricName: `${name}_count`, labels: {}, sharedLabels: m.labels, value: m.count });
+      }
+      return out;
+    }, this.#reset);
+  }
+
+  readonly #reset = (): void => {
+    this.#series.clear();
+    this.#last = undefined;
+  };
+}
+
+/**
+ * A metric whose samples come from `samples()` at scrape time, in the registry beside
+ * prom-client's own. getForPromString is what the text exposition reads; get() (JSON) has the
+ * shared labels spread into each sample's labels, as prom-client's metrics do.
+ */
+function register(registry: Registry, name: string, help: string, type: 'counter' | 'histogram', samples: () => Sample[], reset: () => void): void {
+  const data = (values: Sample[]) => ({ name, help, type, values, aggregator: 'sum' as const });
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    getForPromString: async () => data(samples()),
+    get: async () => data(samples().map(({ sharedLabels, ...v }) => ({ ...v, labels: { ...v.labels, ...sharedLabels } }))),
+    reset,
+  };
+  registry.registerMetric(metric as unknown as Metric);
 }

@@ -70,9 +70,8 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig, observer?
       if (bulkhead) chain = withBulkhead(chain, bulkhead, name);
       const onRetry = observer?.retried ? (code: string) => observer.retried!(name, code) : undefined;
       if (config.retry) chain = withRetry(chain, config.retry, endpoint.idempotent?.(call) ?? false, name, onRetry);
-      const policed = tagged(chain, name);
       // Outermost: one observation per call as the step sees it, retries included.
-      return observer ? measured(policed, name, endpoint.kind, observer) : policed;
+      return observer ? measured(chain, name, endpoint.kind, observer) : tagged(chain, name);
     },
   };
 }
@@ -82,14 +81,22 @@ function tagged<A, R>(call: Operation<A, R>, name: string): Operation<A, R> {
     try {
       return await call(ex, signal);
     } catch (err) {
-      const e = WeftError.from(err);
-      e.endpoint ??= name;
-      throw e;
+      throw named(err, name);
     }
   };
 }
 
-/** Outermost wrapper: one observation per call as the step sees it (outcome, duration). */
+function named(err: unknown, name: string): WeftError {
+  const e = WeftError.from(err);
+  e.endpoint ??= name;
+  return e;
+}
+
+/**
+ * Outermost wrapper when metrics are on: tags errors with the endpoint's name (as tagged()
+ * does) and makes one observation per call as the step sees it (outcome, duration), in one
+ * async frame rather than two.
+ */
 function measured(call: PreparedCall, name: string, kind: string, observer: CallObserver): PreparedCall {
   return async function observed(ex, signal) {
     const began = performance.now();
@@ -98,8 +105,9 @@ function measured(call: PreparedCall, name: string, kind: string, observer: Call
       observer.observe(name, kind, undefined, (performance.now() - began) / 1000);
       return result;
     } catch (err) {
-      observer.observe(name, kind, WeftError.from(err).code, (performance.now() - began) / 1000);
-      throw err;
+      const e = named(err, name);
+      observer.observe(name, kind, e.code, (performance.now() - began) / 1000);
+      throw e;
     }
   };
 }

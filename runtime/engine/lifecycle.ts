@@ -47,7 +47,7 @@ class Inflight implements InflightTracker {
     this.count++;
   }
   leave(): void {
-    if (--this.count === 0) for (const wake of this.#idle.splice(0)) wake();
+    if (--this.count === 0 && this.#idle.length > 0) for (const wake of this.#idle.splice(0)) wake();
   }
   idle(deadline: AbortSignal): Promise<void> {
     if (this.count === 0 || deadline.aborted) return Promise.resolve();

@@ -35,6 +35,9 @@ steps:
       - when: query.mode = "boom"
         steps:
           - fail: { status: 409, code: ITEM_CONFLICT, message: "item \${params.id} exists" }
+      - when: query.mode = "note"
+        steps:
+          - respond: { headers: { X-Note: "\${query.note}", Content-Type: application/vnd.weft+json }, body: '{ "noted": true }' }
   - transform: '{ "id": params.id, "sku": body.sku, "qty": body.qty, "ct": headers."content-type", "tags": body.tag }'
 `,
       { files: { 'item.schema.json': SCHEMA } },
@@ -174,6 +177,30 @@ steps:
       assert.equal(na.status, 405);
       assert.equal(na.headers.get('allow'), 'POST');
       assert.equal((await jsonOf(na)).code, 'METHOD_NOT_ALLOWED');
+    });
+
+    it('405 for any other method on the route, 404 for any method elsewhere', async () => {
+      for (const method of ['PROPFIND', 'HEAD', 'DELETE']) {
+        const res = await flow.fetch('/items/1', { method });
+        assert.equal(res.status, 405, method);
+        assert.equal(res.headers.get('allow'), 'POST');
+      }
+      const elsewhere = await flow.fetch('/items/1/more', { method: 'PROPFIND' });
+      assert.equal(elsewhere.status, 404);
+      assert.equal((await jsonOf(elsewhere)).code, 'NOT_FOUND');
+    });
+
+    it('respond headers replace the default ones by name, and a bad value is a 500 problem', async () => {
+      const ok = await post('/items/1?mode=note&note=hi', '{"sku":"N-1","qty":1}');
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers.get('x-note'), 'hi');
+      assert.equal(ok.headers.get('content-type'), 'application/vnd.weft+json', 'one content-type, the respond step\'s');
+      assert.deepEqual(await ok.json(), { noted: true });
+      const bad = await post(`/items/1?mode=note&note=${encodeURIComponent('a\r\nset-cookie: x=1')}`, '{"sku":"N-1","qty":1}');
+      assert.equal(bad.status, 500);
+      assert.equal(bad.headers.get('content-type'), 'application/problem+json');
+      assert.equal(bad.headers.get('set-cookie'), null);
+      assert.equal((await jsonOf(bad)).code, 'INTERNAL');
     });
 
     it('keeps serving after all of the above', async () => {

@@ -15,56 +15,68 @@ import { WeftError } from '../../errors.ts';
 /** Any endpoint operation: an argument and an optional cancellation signal. */
 export type Operation<A, R> = (arg: A, signal: AbortSignal | undefined) => Promise<R>;
 
-const EXPIRED = Symbol('expired');
-
-const callDeadlines = new WeakMap<AbortSignal, number>();
+/** Where a limited call's signal carries its deadline: a property, not a WeakMap entry per call (ephemerons cost the GC). */
+const CALL_DEADLINE = Symbol('weft.callDeadline');
+type LimitedSignal = AbortSignal & { [CALL_DEADLINE]?: number };
 
 /**
  * When the call that got `signal` must be done (epoch ms), for protocols that tell the server
  * their deadline (gRPC's grpc-timeout). The policy's signal still enforces it.
  */
 export function deadlineOf(signal: AbortSignal | undefined): number | undefined {
-  return signal === undefined ? undefined : callDeadlines.get(signal);
+  return (signal as LimitedSignal | undefined)?.[CALL_DEADLINE];
 }
 
-/** Runs `op` with a signal that aborts when `outer` does or `ms` pass; throws EXPIRED in the latter case. */
-async function limited<A, R>(op: Operation<A, R>, arg: A, outer: AbortSignal | undefined, ms: number): Promise<R> {
-  const controller = new AbortController();
-  let expired = false;
-  const timer = setTimeout(() => {
-    expired = true;
-    controller.abort(new DOMException('time limit reached', 'TimeoutError'));
-  }, ms);
-  callDeadlines.set(controller.signal, Date.now() + ms);
-  const forward = () => controller.abort(outer?.reason);
-  if (outer) {
-    if (outer.aborted) forward();
-    else outer.addEventListener('abort', forward, { once: true });
-  }
-  try {
-    return await op(arg, controller.signal);
-  } catch (err) {
-    if (expired && !outer?.aborted) throw Object.assign(new Error('expired', { cause: err }), { [EXPIRED]: true });
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    outer?.removeEventListener('abort', forward);
-  }
-}
+/**
+ * The limit of one try: a signal that aborts when `outer` does or `ms` pass. The caller awaits
+ * its operation itself and calls end() in a finally, so a limited call is one async frame.
+ */
+class Limit {
+  readonly signal: AbortSignal;
+  #expired = false;
+  readonly #timer: NodeJS.Timeout;
+  readonly #outer: AbortSignal | undefined;
+  readonly #forward: (() => void) | undefined;
 
-function isExpired(err: unknown): err is Error {
-  return typeof err === 'object' && err !== null && EXPIRED in err;
+  constructor(outer: AbortSignal | undefined, ms: number) {
+    const controller = new AbortController();
+    this.signal = controller.signal;
+    this.#timer = setTimeout(() => {
+      this.#expired = true;
+      controller.abort(new DOMException('time limit reached', 'TimeoutError'));
+    }, ms);
+    (this.signal as LimitedSignal)[CALL_DEADLINE] = Date.now() + ms;
+    this.#outer = outer;
+    if (outer) {
+      const forward = (this.#forward = () => controller.abort(outer.reason));
+      if (outer.aborted) forward();
+      else outer.addEventListener('abort', forward, { once: true });
+    }
+  }
+
+  /** True when the try ended because its time ran out (not because the caller cancelled). */
+  ranOut(): boolean {
+    return this.#expired && !this.#outer?.aborted;
+  }
+
+  end(): void {
+    clearTimeout(this.#timer);
+    if (this.#forward) this.#outer!.removeEventListener('abort', this.#forward);
+  }
 }
 
 /** A plain time limit for any endpoint operation (publishing, dead letters). */
 export function withTimeLimit<A, R>(op: Operation<A, R>, ms: number, name: string): Operation<A, R> {
   return async function timeLimited(arg, signal) {
+    const limit = new Limit(signal, ms);
     try {
-      return await limited(op, arg, signal, ms);
+      return await op(arg, limit.signal);
     } catch (err) {
       if (signal?.aborted) throw new WeftError('ABORTED', `call to ${name} was cancelled`, { cause: err });
-      if (isExpired(err)) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err.cause });
+      if (limit.ranOut()) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err });
       throw err;
+    } finally {
+      limit.end();
     }
   };
 }
@@ -83,15 +95,18 @@ export function withTimeout(call: PreparedCall, timeoutMs: number, name: string)
         byDeadline = true;
       }
     }
+    const limit = new Limit(signal, ms);
     try {
-      return await limited(call, ex, signal, ms);
+      return await call(ex, limit.signal);
     } catch (err) {
       if (signal?.aborted) throw new WeftError('ABORTED', `call to ${name} was cancelled`, { cause: err });
-      if (isExpired(err) && byDeadline) {
-        throw new WeftError('DEADLINE_EXCEEDED', `${deadline!.what} ran out while ${name} had not answered (${ms} ms were left)`, { cause: err.cause });
+      if (limit.ranOut() && byDeadline) {
+        throw new WeftError('DEADLINE_EXCEEDED', `${deadline!.what} ran out while ${name} had not answered (${ms} ms were left)`, { cause: err });
       }
-      if (isExpired(err)) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err.cause });
+      if (limit.ranOut()) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err });
       throw err;
+    } finally {
+      limit.end();
     }
   };
 }
