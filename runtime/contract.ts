@@ -170,6 +170,13 @@ export interface RuntimeServices {
 export interface RuntimeMetrics {
   readonly requests: RequestObserver;
   readonly calls: CallObserver;
+  /** For a trigger's `auth`: one call per refused request. */
+  readonly auth?: AuthObserver;
+}
+
+/** A trigger's `auth` reports each refused request: its scheme and a reason from a fixed set. */
+export interface AuthObserver {
+  rejected(scheme: string, reason: string): void;
 }
 
 /** A trigger reports each answered request: its route template (never the raw path), method, status. */

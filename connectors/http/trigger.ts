@@ -23,6 +23,7 @@ import { parseDuration, parseSize } from '../../runtime/units.ts';
 import { hasBody, readBody } from './body.ts';
 import { describeRoute } from './openapi.ts';
 import { PROBLEM_TYPE, problemOf } from './problem.ts';
+import { challengeOf, createGuard, triggerAuthSchema, type TriggerAuthConfig } from './security/guard.ts';
 import { xmlOptionsSchema } from './xml-options.ts';
 
 interface HttpTriggerConfig extends TypedFormatConfig {
@@ -33,6 +34,7 @@ interface HttpTriggerConfig extends TypedFormatConfig {
   maxBody?: string | number;
   timeout?: string | number;
   xml?: XmlOptions;
+  auth?: TriggerAuthConfig;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -66,6 +68,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         description: 'Time budget of one request: every call gets what is left of it, none starts once it is spent (504 DEADLINE_EXCEEDED). Default: none.',
       },
       xml: xmlOptionsSchema,
+      auth: triggerAuthSchema,
       ...typedFormatProperties,
     },
     required: ['path'],
@@ -99,6 +102,8 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       }
     }
     const { log, inflight, draining } = services;
+    // Who may call (security/guard.ts); without `auth` nothing runs per request.
+    const guard = config.auth === undefined ? undefined : createGuard(config.auth, at.child('auth'), services.metrics);
     const flow = { name: at.flow.name };
     const env = at.flow.env;
 
@@ -109,6 +114,8 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       const headers: Record<string, string> = { 'content-type': PROBLEM_TYPE, 'x-request-id': id };
       if (e.code === 'PAYLOAD_TOO_LARGE' || draining.aborted) headers.connection = 'close';
       if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = method;
+      const challenge = challengeOf(e);
+      if (challenge !== undefined) headers['www-authenticate'] = challenge;
       return c.body(JSON.stringify(problemOf(e, id)), e.status as 400, headers);
     };
 
@@ -126,6 +133,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         // The budget starts when the request arrived, so reading a slow body counts against it.
         const deadline = budgetMs === undefined ? undefined : { at: arrived + budgetMs, what: budgetName };
         const ex = new Exchange({ id, log, env, flow, headers, params: c.req.param() as Record<string, string>, query: queryOf(req.url), deadline });
+        if (guard !== undefined) await guard.check(ex, req);
         let requestFormat: Format | undefined;
         if (hasBody(req)) {
           const contentType = headers['content-type'];
@@ -201,6 +209,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         const forced = new Promise<void>((resolve) => deadline.addEventListener('abort', () => resolve(), { once: true }));
         await Promise.race([closed, forced]);
         s.closeAllConnections();
+        await guard?.close();
       },
       health: () => ({ ok: server?.listening === true }),
     } satisfies Trigger;
