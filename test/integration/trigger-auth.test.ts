@@ -10,10 +10,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Writable } from 'node:stream';
 import { exportJWK, generateKeyPair, importSPKI, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { pino } from 'pino';
 import { CLIENT, startAuthServer, type AuthServer } from '../support/oauth-server.ts';
+import { capturingLogger } from '../support/log.ts';
 import { assertProblem, loadProblems, startTestFlow, writeFlow, type TestFlow } from '../support/flow.ts';
 import { spawnFlow } from '../support/process.ts';
 import { json, jsonOf, startUpstream, type Upstream } from '../support/upstream.ts';
@@ -85,15 +84,16 @@ function unsigned(claims: Record<string, unknown>): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
 }
 
-function capturingLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { log: pino({ level: 'trace' }, stream), text: () => lines.join('') };
+/** Runs `check` against a flow started beside a recording backend (its URL in env API), then stops both. */
+async function withBackend(yaml: string, env: Record<string, string>, check: (flow: TestFlow, api: Upstream) => Promise<void>): Promise<void> {
+  const api = await startUpstream((_req, res) => json(res, 200, {}));
+  const flow = await startTestFlow(yaml, { env: { ...env, API: api.url } });
+  try {
+    await check(flow, api);
+  } finally {
+    await flow.stop();
+    await api.close();
+  }
 }
 
 const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
@@ -246,17 +246,11 @@ describe('trigger auth: jwt unavailable key set', () => {
     const dead = await startKeyServer([]);
     const url = dead.url;
     await dead.close();
-    const api = await startUpstream((_req, res) => json(res, 200, {}));
-    const flow = await startTestFlow(jwtFlow(), { env: { JWKS: url, API: api.url } });
-    try {
+    await withBackend(jwtFlow(), { JWKS: url }, async (flow, api) => {
       const key = await signingKey('k', 'RS256');
-      const res = await flow.fetch('/orders/1', bearer(await token(key)));
-      await assertRefused(res, 503, 'AUTH_UNAVAILABLE', undefined);
+      await assertRefused(await flow.fetch('/orders/1', bearer(await token(key))), 503, 'AUTH_UNAVAILABLE', undefined);
       assert.equal(api.requests.length, 0);
-    } finally {
-      await flow.stop();
-      await api.close();
-    }
+    });
   });
 });
 
@@ -498,50 +492,25 @@ steps:
 
 describe('trigger auth: load errors and forward without a token', () => {
   it('reports bad auth config with its line', async () => {
-    const problems = await loadProblems(`weft: 1
+    const flowWith = (jwt: string) => `weft: 1
 name: bad
 trigger:
   http:
     path: /x
     auth:
       jwt:
-        jwks: "not a url"
-        algorithms: [none]
+${jwt}
 steps:
   - transform: '1'
-`);
-    assertProblem(problems, 9, /FLOW_SCHEMA/);
-    const more = await loadProblems(`weft: 1
-name: bad
-trigger:
-  http:
-    path: /x
-    auth:
-      jwt:
-        key: "short"
-steps:
-  - transform: '1'
-`);
-    assertProblem(more, 8, /at least 32 bytes/);
-    const confusion = await loadProblems(`weft: 1
-name: bad
-trigger:
-  http:
-    path: /x
-    auth:
-      jwt:
-        jwks: https://idp.test/jwks
-        algorithms: [RS256, HS256]
-steps:
-  - transform: '1'
-`);
-    assertProblem(confusion, 9, /HS256 cannot be verified/);
+`;
+    assertProblem(await loadProblems(flowWith('        jwks: "not a url"\n        algorithms: [none]')), 9, /FLOW_SCHEMA/);
+    assertProblem(await loadProblems(flowWith('        key: "short"')), 8, /at least 32 bytes/);
+    assertProblem(await loadProblems(flowWith('        jwks: https://idp.test/jwks\n        algorithms: [RS256, HS256]')), 9, /HS256 cannot be verified/);
+    assertProblem(await loadProblems(flowWith('        issuer: x')), 8, /exactly one of `jwks`/);
   });
 
   it('a forward endpoint on a flow without a bearer token fails with UPSTREAM_AUTH, sending nothing', async () => {
-    const api = await startUpstream((_req, res) => json(res, 200, {}));
-    const flow = await startTestFlow(
-      `weft: 1
+    const yaml = `weft: 1
 name: no-token
 trigger:
   http: { path: /x }
@@ -549,18 +518,13 @@ endpoints:
   b: { http: { url: "\${env.API}", auth: { forward: true } } }
 steps:
   - call: b
-`,
-      { env: { API: api.url } },
-    );
-    try {
+`;
+    await withBackend(yaml, {}, async (flow, api) => {
       const res = await flow.fetch('/x');
       assert.equal(res.status, 502);
       assert.equal((await jsonOf(res)).code, 'UPSTREAM_AUTH');
       assert.equal(api.requests.length, 0);
-    } finally {
-      await flow.stop();
-      await api.close();
-    }
+    });
   });
 });
 

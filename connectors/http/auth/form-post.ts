@@ -5,6 +5,14 @@
  * could hold a token.
  */
 import type { Pool } from 'undici';
+import { secretSchema } from './secret.ts';
+
+/** Schema properties of the client's credentials, as every OAuth2 client of Weft takes them. */
+export const clientProperties = {
+  clientId: { type: 'string', description: 'The OAuth2 client id.' },
+  clientSecret: secretSchema,
+  clientAuth: { enum: ['basic', 'post'], description: 'How the client authenticates: HTTP Basic (default) or form fields.' },
+} as const;
 
 /** Adds the client's credentials to `form` (client_secret_post) or returns them as a Basic header. */
 export function clientAuthHeaders(clientId: string, secret: string, mode: 'basic' | 'post' | undefined, form: URLSearchParams): Record<string, string> {

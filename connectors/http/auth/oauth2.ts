@@ -14,8 +14,8 @@ import type { CompileContext } from '../../../runtime/contract.ts';
 import { WeftError } from '../../../runtime/errors.ts';
 import { parseDuration } from '../../../runtime/units.ts';
 import { networkError } from '../network-errors.ts';
-import { clientAuthHeaders, postForm } from './form-post.ts';
-import { readSecret, secretSchema, type SecretConfig } from './secret.ts';
+import { clientAuthHeaders, clientProperties, postForm } from './form-post.ts';
+import { readSecret, type SecretConfig } from './secret.ts';
 
 const undici = lazyModule<typeof import('undici')>('undici');
 
@@ -37,12 +37,10 @@ export const oauth2Schema = {
   description: 'OAuth2 client credentials grant; the token is cached and renewed before it expires.',
   properties: {
     tokenUrl: { type: 'string', description: 'Token endpoint of the authorization server.' },
-    clientId: { type: 'string' },
-    clientSecret: secretSchema,
+    ...clientProperties,
     scope: { type: 'string', description: 'Space-separated scopes to ask for.' },
     audience: { type: 'string', description: 'audience parameter (Auth0, Okta and others).' },
     resource: { type: 'string', description: 'RFC 8707 resource indicator.' },
-    clientAuth: { enum: ['basic', 'post'], description: 'How the client authenticates: HTTP Basic (default) or form fields.' },
     refreshBefore: { $ref: '#/definitions/duration', description: 'Renew this long before expiry (at most half the lifetime). Default 30s.' },
     failureBackoff: { $ref: '#/definitions/duration', description: 'After a failed token request, fail fast this long. Default 5s.' },
   },

@@ -12,8 +12,8 @@ import { Caller } from '../../../runtime/engine/caller.ts';
 import { ref } from '../../../runtime/flow/schema-parts.ts';
 import { lazyModule } from '../../../runtime/lazy.ts';
 import { parseDuration } from '../../../runtime/units.ts';
-import { clientAuthHeaders, postForm } from '../auth/form-post.ts';
-import { readSecret, secretSchema, type SecretConfig } from '../auth/secret.ts';
+import { clientAuthHeaders, clientProperties, postForm } from '../auth/form-post.ts';
+import { readSecret, type SecretConfig } from '../auth/secret.ts';
 import type { TokenCheck } from './jwt.ts';
 import { scopesSchema } from './jwt.ts';
 import { bearerChallenge, requireScopes, scopesOf, unauthenticated, unavailable } from './rejection.ts';
@@ -38,9 +38,7 @@ export const introspectSchema = {
   description: 'An opaque bearer token, checked with OAuth2 token introspection (RFC 7662).',
   properties: {
     url: { type: 'string', description: 'Introspection endpoint of the authorization server.' },
-    clientId: { type: 'string', description: 'Client id the flow introspects with.' },
-    clientSecret: secretSchema,
-    clientAuth: { enum: ['basic', 'post'], description: 'HTTP Basic (default) or form fields.' },
+    ...clientProperties,
     audience: { type: 'string', description: 'The answer\'s `aud` must name this.' },
     scopes: scopesSchema,
     timeout: { ...ref.duration, description: 'Timeout of one introspection request. Default 5s.' },
