@@ -148,6 +148,8 @@ export interface Trigger extends Lifecycle {
 export interface ApiDescription {
   paths: Record<string, JSONSchema>;
   schemas: Record<string, JSONSchema>;
+  /** OpenAPI securitySchemes the paths refer to (the http trigger's `auth`). */
+  securitySchemes?: Record<string, JSONSchema>;
 }
 
 export interface TriggerDef<C = Record<string, unknown>> extends Spec {

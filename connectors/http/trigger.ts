@@ -183,7 +183,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       describe: `${method} ${config.path}`,
       describeApi: () =>
         describeRoute(
-          { method, path: config.path, accept, schemaFile, message: config.message, struct: config.struct, thriftProtocol: config.thrift?.protocol, codecs, timeout: budgetMs !== undefined },
+          { method, path: config.path, accept, schemaFile, message: config.message, struct: config.struct, thriftProtocol: config.thrift?.protocol, codecs, timeout: budgetMs !== undefined, security: guard?.description },
           at.flow.name,
         ),
       address() {

@@ -229,6 +229,14 @@ describe('trigger auth: jwt with a JWKS URL', () => {
     assert.equal(keys.fetches, fetched + 1, 'within the cool-down no further fetch');
   });
 
+  it('declares the bearer scheme, scopes and the 401/403/503 answers in the OpenAPI document', async () => {
+    const doc = await jsonOf(await fetch(`${flow.adminUrl}/openapi.json`));
+    assert.deepEqual(doc.components.securitySchemes, { jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } });
+    const op = doc.paths['/orders/{id}'].get;
+    assert.deepEqual(op.security, [{ jwt: ['orders:read'] }]);
+    assert.ok(['401', '403', '503'].every((s) => s in op.responses));
+  });
+
   it('counts refusals by scheme and reason, and never logs a token', async () => {
     const secretToken = await token(rsa, { scope: 'profile' });
     await flow.fetch('/orders/1', bearer(secretToken));
@@ -467,6 +475,12 @@ steps:
     assert.match(String(missing.detail), /required in the header x-api-key/);
     // The connection stays usable after a refused body.
     assert.equal((await post({ 'x-api-key': 'key-a-0123456789' })).status, 200);
+  });
+
+  it('declares the apiKey scheme in the OpenAPI document', async () => {
+    const doc = await jsonOf(await fetch(`${flow.adminUrl}/openapi.json`));
+    assert.deepEqual(doc.components.securitySchemes, { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } });
+    assert.deepEqual(doc.paths['/ingest'].post.security, [{ apiKey: [] }]);
   });
 
   it('takes the key from a query parameter when configured so', async () => {

@@ -6,7 +6,7 @@
  * challengeOf(). Rejections are counted by scheme and reason; the token is never logged.
  */
 import type { IncomingMessage } from 'node:http';
-import type { CompileContext, RuntimeMetrics } from '../../../runtime/contract.ts';
+import type { CompileContext, JSONSchema, RuntimeMetrics } from '../../../runtime/contract.ts';
 import type { AuthScheme } from '../../../runtime/engine/caller.ts';
 import type { Exchange } from '../../../runtime/engine/exchange.ts';
 import { WeftError } from '../../../runtime/errors.ts';
@@ -28,10 +28,20 @@ export const triggerAuthSchema = {
   additionalProperties: false,
 } as const;
 
+/** The route's security as OpenAPI says it: a named scheme, the scopes required, the answers it adds. */
+export interface SecurityDescription {
+  name: AuthScheme;
+  scheme: JSONSchema;
+  scopes: readonly string[];
+  /** True when the check depends on a server (JWKS, introspection) that can be unavailable (503). */
+  remote: boolean;
+}
+
 export interface Guard {
   /** Sets `ex.auth`, or throws the rejection. */
   check(ex: Exchange, req: IncomingMessage): Promise<void>;
   close(): Promise<void>;
+  readonly description: SecurityDescription;
 }
 
 export function createGuard(config: TriggerAuthConfig, at: CompileContext, metrics: RuntimeMetrics | undefined): Guard {
@@ -74,7 +84,21 @@ export function createGuard(config: TriggerAuthConfig, at: CompileContext, metri
       }
     },
     close,
+    description: describe(config),
   };
+}
+
+function describe(config: TriggerAuthConfig): SecurityDescription {
+  if ('apiKey' in config) {
+    const { header, query } = config.apiKey;
+    const where = query === undefined ? { in: 'header', name: header ?? 'X-API-Key' } : { in: 'query', name: query };
+    return { name: 'apiKey', scheme: { type: 'apiKey', ...where }, scopes: [], remote: false };
+  }
+  if ('jwt' in config) {
+    return { name: 'jwt', scheme: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, scopes: config.jwt.scopes ?? [], remote: config.jwt.jwks !== undefined };
+  }
+  const scheme = { type: 'http', scheme: 'bearer', description: 'An OAuth2 access token, checked by token introspection (RFC 7662).' };
+  return { name: 'introspect', scheme, scopes: config.introspect.scopes ?? [], remote: true };
 }
 
 /** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 6750 2.1). */
