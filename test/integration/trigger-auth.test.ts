@@ -436,6 +436,31 @@ steps:
   });
 });
 
+describe('trigger auth: introspection endpoint failures', () => {
+  it('answers 503 AUTH_UNAVAILABLE, without the cause in the body, when the endpoint fails or is not RFC 7662', async () => {
+    const broken = await startUpstream((req, res) => (req.body.includes('garbage') ? json(res, 200, { ok: true }) : json(res, 500, { error: 'boom' })));
+    const flowFor = (url: string) => `weft: 1
+name: introspected
+trigger:
+  http:
+    path: /x
+    auth: { introspect: { url: "${url}", clientId: c, clientSecret: s, timeout: 2s } }
+steps:
+  - transform: '1'
+`;
+    const flow = await startTestFlow(flowFor(broken.url));
+    try {
+      for (const t of ['some-token', 'garbage-answer']) {
+        const body = await assertRefused(await flow.fetch('/x', bearer(t)), 503, 'AUTH_UNAVAILABLE', undefined);
+        assert.equal(body.detail, 'Credentials cannot be checked now', 'the endpoint address stays in the log');
+      }
+    } finally {
+      await flow.stop();
+      await broken.close();
+    }
+  });
+});
+
 describe('trigger auth: apiKey', () => {
   let flow: TestFlow;
   before(async () => {
