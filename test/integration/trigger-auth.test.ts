@@ -296,6 +296,11 @@ steps:
       const res = await flow.fetch('/me', bearer(es));
       assert.equal(res.status, 200);
       assert.equal(await jsonOf(res), 'grace');
+      // The default clockTolerance (30s) admits a token that expired a moment ago, not one long gone.
+      const now = Math.floor(Date.now() / 1000);
+      const late = (secondsAgo: number) => new SignJWT({ sub: 'grace' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setExpirationTime(now - secondsAgo).sign(privateKey);
+      assert.equal((await flow.fetch('/me', bearer(await late(10)))).status, 200);
+      await assertRefused(await flow.fetch('/me', bearer(await late(60))), 401, 'UNAUTHENTICATED', /expired/);
       // An RSA token cannot pass an EC key; a token for another issuer neither.
       const other = await signingKey('x', 'RS256');
       await assertRefused(await flow.fetch('/me', bearer(await token(other, {}, { iss: ISSUER }))), 401, 'UNAUTHENTICATED', /invalid_token/);
