@@ -148,6 +148,8 @@ export interface Trigger extends Lifecycle {
 export interface ApiDescription {
   paths: Record<string, JSONSchema>;
   schemas: Record<string, JSONSchema>;
+  /** OpenAPI securitySchemes the paths refer to (the http trigger's `auth`). */
+  securitySchemes?: Record<string, JSONSchema>;
 }
 
 export interface TriggerDef<C = Record<string, unknown>> extends Spec {
@@ -170,6 +172,13 @@ export interface RuntimeServices {
 export interface RuntimeMetrics {
   readonly requests: RequestObserver;
   readonly calls: CallObserver;
+  /** For a trigger's `auth`: one call per refused request. */
+  readonly auth?: AuthObserver;
+}
+
+/** A trigger's `auth` reports each refused request: its scheme and a reason from a fixed set. */
+export interface AuthObserver {
+  rejected(scheme: string, reason: string): void;
 }
 
 /** A trigger reports each answered request: its route template (never the raw path), method, status. */

@@ -31,6 +31,9 @@ export const ERROR_CODES = {
   NOT_ACCEPTABLE: { status: 406, retryable: false, title: 'No acceptable response format' },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false, title: 'Body exceeds the size limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, title: 'Content-Type is not accepted' },
+  UNAUTHENTICATED: { status: 401, retryable: false, title: 'Credentials are missing or not valid' },
+  FORBIDDEN: { status: 403, retryable: false, title: 'Credentials lack a required scope' },
+  AUTH_UNAVAILABLE: { status: 503, retryable: true, title: 'Credentials cannot be checked now' },
   // Raised by the flow itself.
   FAILED: { status: 500, retryable: false, title: 'The flow raised an error' },
   EXPRESSION: { status: 500, retryable: false, title: 'Expression failed at run time' },

@@ -12,6 +12,7 @@ import type { Codec } from '../../runtime/codecs/codec.ts';
 import type { Format } from '../../runtime/codecs/formats.ts';
 import { ERROR_CODES } from '../../runtime/errors.ts';
 import { PROBLEM_TYPE } from './problem.ts';
+import type { SecurityDescription } from './security/guard.ts';
 
 export interface RouteDescription {
   method: string;
@@ -25,6 +26,8 @@ export interface RouteDescription {
   /** Codecs of every format the route can answer in. */
   codecs: ReadonlyMap<Format, Codec>;
   timeout: boolean;
+  /** The trigger's `auth`, when it has one. */
+  security: SecurityDescription | undefined;
 }
 
 const BODYLESS = new Set(['GET', 'DELETE']);
@@ -77,6 +80,12 @@ export function describeRoute(route: RouteDescription, flowName: string): ApiDes
     ],
     responses: responses(route, contentOf),
   };
+  const securitySchemes: Record<string, JSONSchema> = {};
+  if (route.security) {
+    securitySchemes[route.security.name] = route.security.scheme;
+    // OpenAPI 3.1: for schemes other than oauth2/openIdConnect the list holds role names; the scopes are ours.
+    operation.security = [{ [route.security.name]: [...route.security.scopes] }];
+  }
   if (!BODYLESS.has(route.method)) {
     const content: Record<string, JSONSchema> = {};
     for (const format of route.accept) {
@@ -85,7 +94,7 @@ export function describeRoute(route: RouteDescription, flowName: string): ApiDes
     }
     operation.requestBody = { required: false, content };
   }
-  return { paths: { [path]: { [route.method.toLowerCase()]: operation } }, schemas };
+  return { paths: { [path]: { [route.method.toLowerCase()]: operation } }, schemas, securitySchemes };
 }
 
 function responses(route: RouteDescription, contentOf: (format: Format, schema: JSONSchema | undefined) => JSONSchema): JSONSchema {
@@ -105,6 +114,11 @@ function responses(route: RouteDescription, contentOf: (format: Format, schema: 
   }
   out['406'] = problem('NOT_ACCEPTABLE');
   if (route.timeout) out['504'] = problem('DEADLINE_EXCEEDED');
+  if (route.security) {
+    out['401'] = problem('UNAUTHENTICATED');
+    if (route.security.scopes.length) out['403'] = problem('FORBIDDEN');
+    if (route.security.remote) out['503'] = problem('AUTH_UNAVAILABLE');
+  }
   out.default = { description: 'Any other error, as a problem document with its stable code (docs/errors.md).', content: { [PROBLEM_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } } };
   return out;
 }

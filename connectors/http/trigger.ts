@@ -25,6 +25,7 @@ import { parseDuration, parseSize } from '../../runtime/units.ts';
 import { hasBody, readBody } from './body.ts';
 import { describeRoute } from './openapi.ts';
 import { PROBLEM_TYPE, problemOf } from './problem.ts';
+import { challengeOf, createGuard, triggerAuthSchema, type TriggerAuthConfig } from './security/guard.ts';
 import { xmlOptionsSchema } from './xml-options.ts';
 
 interface HttpTriggerConfig extends TypedFormatConfig {
@@ -35,6 +36,7 @@ interface HttpTriggerConfig extends TypedFormatConfig {
   maxBody?: string | number;
   timeout?: string | number;
   xml?: XmlOptions;
+  auth?: TriggerAuthConfig;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -68,6 +70,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         description: 'Time budget of one request: every call gets what is left of it, none starts once it is spent (504 DEADLINE_EXCEEDED). Default: none.',
       },
       xml: xmlOptionsSchema,
+      auth: triggerAuthSchema,
       ...typedFormatProperties,
     },
     required: ['path'],
@@ -101,6 +104,8 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       }
     }
     const { log, inflight, draining } = services;
+    // Who may call (security/guard.ts); without `auth` nothing runs per request.
+    const guard = config.auth === undefined ? undefined : createGuard(config.auth, at.child('auth'), services.metrics);
     const flow = { name: at.flow.name };
     const env = at.flow.env;
 
@@ -111,6 +116,8 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       const headers: Record<string, string> = { 'content-type': PROBLEM_TYPE, 'x-request-id': id };
       if (e.code === 'PAYLOAD_TOO_LARGE' || draining.aborted) headers.connection = 'close';
       if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = method;
+      const challenge = challengeOf(e);
+      if (challenge !== undefined) headers['www-authenticate'] = challenge;
       return new Response(JSON.stringify(problemOf(e, id)), { status: e.status, headers });
     };
 
@@ -133,6 +140,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         // The budget starts when the request arrived, so reading a slow body counts against it.
         const deadline = budgetMs === undefined ? undefined : { at: arrived + budgetMs, what: budgetName };
         const ex = new Exchange({ id, log, env, flow, headers, params: c.req.param() as Record<string, string>, query: queryOf(req.url), deadline });
+        if (guard !== undefined) await guard.check(ex, req);
         let requestFormat: Format | undefined;
         if (hasBody(req)) {
           const contentType = headers['content-type'];
@@ -190,7 +198,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       describe: `${method} ${config.path}`,
       describeApi: () =>
         describeRoute(
-          { method, path: config.path, accept, schemaFile, message: config.message, struct: config.struct, thriftProtocol: config.thrift?.protocol, codecs, timeout: budgetMs !== undefined },
+          { method, path: config.path, accept, schemaFile, message: config.message, struct: config.struct, thriftProtocol: config.thrift?.protocol, codecs, timeout: budgetMs !== undefined, security: guard?.description },
           at.flow.name,
         ),
       address() {
@@ -216,6 +224,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         const forced = new Promise<void>((resolve) => deadline.addEventListener('abort', () => resolve(), { once: true }));
         await Promise.race([closed, forced]);
         s.closeAllConnections();
+        await guard?.close();
       },
       health: () => ({ ok: server?.listening === true }),
     } satisfies Trigger;

@@ -8,7 +8,7 @@
  * codes from the catalogue or a flow's `fail` codes, status codes): nothing per message.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
-import type { CallObserver, PolicyHealth, RequestObserver } from '../contract.ts';
+import type { AuthObserver, CallObserver, PolicyHealth, RequestObserver } from '../contract.ts';
 import type { CircuitState } from '../engine/policies/circuit-breaker.ts';
 
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
@@ -19,6 +19,8 @@ export interface FlowMetrics {
   readonly requests: RequestObserver;
   /** For endpoint policies: one call per finished endpoint call. */
   readonly calls: CallObserver;
+  /** For the trigger's `auth`: one call per refused request. */
+  readonly auth: AuthObserver;
   /** Where the endpoints' policy state (breakers, bulkheads) is read at scrape time. */
   watchPolicies(read: () => Record<string, PolicyHealth | undefined>): void;
   /** Text exposition for /metrics. */
@@ -60,6 +62,12 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
     name: 'weft_endpoint_retries_total',
     help: 'Calls tried again by the endpoint retry policy, by endpoint and the error that caused it.',
     labelNames: ['endpoint', 'code'] as const,
+    registers: [registry],
+  });
+  const authRejections = new Counter({
+    name: 'weft_http_auth_rejections_total',
+    help: "Requests the trigger's auth refused, by scheme (jwt, introspect, apiKey) and reason (missing, expired, signature, insufficient_scope, ...).",
+    labelNames: ['scheme', 'reason'] as const,
     registers: [registry],
   });
   // Policy state is read from the policies when scraped: nothing is updated per call.
@@ -112,6 +120,11 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
       },
       retried(endpoint, code) {
         retries.inc({ endpoint, code });
+      },
+    },
+    auth: {
+      rejected(scheme, reason) {
+        authRejections.inc({ scheme, reason });
       },
     },
   };

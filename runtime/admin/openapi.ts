@@ -36,6 +36,9 @@ export function buildOpenApi(flow: CompiledFlow): JSONSchema {
       'x-weft-trigger': flow.trigger.describe,
     },
     paths: api.paths,
-    components: { schemas: { ...api.schemas, Problem: PROBLEM_SCHEMA } },
+    components: {
+      schemas: { ...api.schemas, Problem: PROBLEM_SCHEMA },
+      ...(api.securitySchemes && Object.keys(api.securitySchemes).length ? { securitySchemes: api.securitySchemes } : {}),
+    },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * One message on its way through a flow. Its public fields are exactly the expression
- * context `{ body, headers, params, query, vars, env, error, flow }`, so expressions evaluate
+ * context `{ body, headers, params, query, vars, env, error, flow, auth }`, so expressions evaluate
  * against the exchange itself and nothing is copied per step.
  *
  * The body is kept as bytes with their codec until something reads it, and is decoded once:
@@ -9,6 +9,7 @@
 import type { Codec } from '../codecs/codec.ts';
 import type { ErrorContext } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Caller } from './caller.ts';
 import { Saga } from './saga.ts';
 
 export interface FlowContext {
@@ -69,6 +70,8 @@ export class Exchange {
   readonly env: Readonly<Record<string, string | undefined>>;
   error: ErrorContext | undefined = undefined;
   readonly flow: FlowContext;
+  /** The caller the trigger's `auth` verified; undefined without `auth`. */
+  auth: Caller | undefined = undefined;
 
   #value: unknown = undefined;
   /** False while the body exists only as #raw bytes. */
@@ -115,6 +118,7 @@ export class Exchange {
     });
     child.vars = init.vars;
     child.error = this.error;
+    child.auth = this.auth;
     if ('body' in init) child.body = init.body;
     else {
       child.#raw = this.#raw;

@@ -45,7 +45,7 @@ export interface AstNode {
 }
 
 /** The keys of the evaluation context; see contextForJsonata for why they are special. */
-export const CONTEXT_KEYS: readonly string[] = ['body', 'headers', 'params', 'query', 'vars', 'env', 'error', 'flow'];
+export const CONTEXT_KEYS: readonly string[] = ['body', 'headers', 'params', 'query', 'vars', 'env', 'error', 'flow', 'auth'];
 const CONTEXT_KEY_SET: ReadonlySet<string> = new Set(CONTEXT_KEYS);
 
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);

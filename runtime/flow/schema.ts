@@ -22,7 +22,7 @@ export function buildFlowSchema(registry: Registry): JSONSchema {
     expression: {
       type: ['string', 'number', 'boolean', 'null'],
       description:
-        'A JSONata expression over { body, headers, params, query, vars, env, error, flow }. A JSON literal is an expression; a constant string must be quoted inside it.',
+        'A JSONata expression over { body, headers, params, query, vars, env, error, flow, auth }. A JSON literal is an expression; a constant string must be quoted inside it.',
     },
     template: { type: 'string', description: 'Text with ${ expression } parts; $${ is a literal ${.' },
     duration: {

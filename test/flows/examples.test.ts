@@ -9,6 +9,7 @@ import { CLIENT, startAuthServer, startResourceServer, type AuthServer } from '.
 import { skipUnless } from '../support/services.ts';
 import { spyneAvailable, startSpyne, type SpyneService } from '../support/soap/spyne.ts';
 import { json, jsonOf, startUpstream, xml, type Upstream } from '../support/upstream.ts';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 const FLOWS = join(import.meta.dirname, '../../flows');
 
@@ -200,6 +201,51 @@ describe('example flows', () => {
       }
       assert.equal(auth.tokenRequests, 1);
       assert.equal(api.requests[0].url, '/v1/invoices?month=2026-01');
+    });
+  });
+
+  describe('secured-api.yaml', () => {
+    let idp: Upstream;
+    let orders: Upstream;
+    let flow: RunningFlow;
+    let sign: (sub: string, scope: string) => Promise<string>;
+    before(async () => {
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'ES256' };
+      idp = await startUpstream((_req, res) => json(res, 200, { keys: [jwk] }));
+      orders = await startUpstream((req, res) => json(res, 200, { id: req.url.split('/').pop(), customer: 'ada', total: 42 }));
+      sign = (sub, scope) =>
+        new SignJWT({ sub, scope })
+          .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
+          .setIssuer('https://idp.test/')
+          .setAudience('orders-api')
+          .setExpirationTime('5m')
+          .sign(privateKey);
+      flow = await start('secured-api.yaml', { IDP_JWKS_URL: `${idp.url}/jwks`, IDP_ISSUER: 'https://idp.test/', ORDERS_URL: orders.url });
+    });
+    after(async () => {
+      await flow.stop();
+      await orders.close();
+      await idp.close();
+    });
+
+    it("shows the caller's own order, forwarding the token", async () => {
+      const token = await sign('ada', 'orders:read');
+      const res = await fetch(`${flow.url}/orders/42`, { headers: { authorization: `Bearer ${token}` } });
+      assert.deepEqual(await jsonOf(res), { id: '42', total: 42, customer: 'ada' });
+      assert.equal(orders.requests[0].headers.authorization, `Bearer ${token}`);
+      assert.equal(orders.requests[0].headers['x-customer'], 'ada');
+    });
+
+    it("hides another customer's order, and refuses a missing token or scope before calling", async () => {
+      const seen = orders.requests.length;
+      const other = await fetch(`${flow.url}/orders/42`, { headers: { authorization: `Bearer ${await sign('grace', 'orders:read')}` } });
+      assert.equal(other.status, 404);
+      assert.equal((await fetch(`${flow.url}/orders/42`)).status, 401);
+      const noScope = await fetch(`${flow.url}/orders/42`, { headers: { authorization: `Bearer ${await sign('ada', 'profile')}` } });
+      assert.equal(noScope.status, 403);
+      assert.match(noScope.headers.get('www-authenticate') ?? '', /insufficient_scope/);
+      assert.equal(orders.requests.length, seen + 1, 'only the first request reached the backend');
     });
   });
 });

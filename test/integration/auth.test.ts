@@ -7,24 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { CLIENT, startAuthServer, startResourceServer, type AuthServer } from '../support/oauth-server.ts';
+import { capturingLogger } from '../support/log.ts';
 import { startTestFlow, type TestFlow } from '../support/flow.ts';
 import { json, jsonOf, startUpstream, type Upstream } from '../support/upstream.ts';
-
-/** A logger at trace level whose lines the test can search. */
-function capturingLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { log: pino({ level: 'trace' }, stream), text: () => lines.join('') };
-}
 
 const saasFlow = (auth: string) => `weft: 1
 name: saas-call

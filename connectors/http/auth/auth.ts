@@ -14,11 +14,12 @@ export type AuthConfig =
   | { oauth2: OAuth2Config }
   | { basic: { username: string; password: SecretConfig } }
   | { bearer: { token: unknown } | { file: string } }
-  | { apiKey: { header?: string; query?: string; value: SecretConfig } };
+  | { apiKey: { header?: string; query?: string; value: SecretConfig } }
+  | { forward: true };
 
 export const authSchema = {
   type: 'object',
-  description: 'How calls authenticate: one of oauth2, basic, bearer, apiKey.',
+  description: "How calls authenticate: one of oauth2, basic, bearer, apiKey, forward.",
   minProperties: 1,
   maxProperties: 1,
   properties: {
@@ -46,6 +47,10 @@ export const authSchema = {
       },
       required: ['value'],
       additionalProperties: false,
+    },
+    forward: {
+      const: true,
+      description: "`forward: true` sends the caller's bearer token as the trigger's `auth` verified it (a JWT as it came; with introspect, the translated JWT when `forward.jwt` is set, else the opaque token).",
     },
   },
   additionalProperties: false,
@@ -77,6 +82,19 @@ export function createAuth(name: string, config: AuthConfig | undefined, at: Com
     const password = readSecret(config.basic.password, at.child('basic'), 'password');
     const value = `Basic ${Buffer.from(`${config.basic.username}:${password}`).toString('base64')}`;
     return fixedHeader('authorization', value);
+  }
+  if ('forward' in config) {
+    return {
+      async apply(req, ex) {
+        const token = await ex.auth?.bearerToken();
+        if (token === undefined) {
+          throw new WeftError('UPSTREAM_AUTH', `endpoint ${name} forwards the caller's token, but this message has none (the http trigger needs auth: jwt or introspect)`, { endpoint: name });
+        }
+        req.headers.authorization = `Bearer ${token}`;
+        return undefined;
+      },
+      close: async () => {},
+    };
   }
   if ('bearer' in config) {
     const b = config.bearer;

@@ -14,7 +14,8 @@ import type { CompileContext } from '../../../runtime/contract.ts';
 import { WeftError } from '../../../runtime/errors.ts';
 import { parseDuration } from '../../../runtime/units.ts';
 import { networkError } from '../network-errors.ts';
-import { readSecret, secretSchema, type SecretConfig } from './secret.ts';
+import { clientAuthHeaders, clientProperties, postForm } from './form-post.ts';
+import { readSecret, type SecretConfig } from './secret.ts';
 
 const undici = lazyModule<typeof import('undici')>('undici');
 
@@ -36,12 +37,10 @@ export const oauth2Schema = {
   description: 'OAuth2 client credentials grant; the token is cached and renewed before it expires.',
   properties: {
     tokenUrl: { type: 'string', description: 'Token endpoint of the authorization server.' },
-    clientId: { type: 'string' },
-    clientSecret: secretSchema,
+    ...clientProperties,
     scope: { type: 'string', description: 'Space-separated scopes to ask for.' },
     audience: { type: 'string', description: 'audience parameter (Auth0, Okta and others).' },
     resource: { type: 'string', description: 'RFC 8707 resource indicator.' },
-    clientAuth: { enum: ['basic', 'post'], description: 'How the client authenticates: HTTP Basic (default) or form fields.' },
     refreshBefore: { $ref: '#/definitions/duration', description: 'Renew this long before expiry (at most half the lifetime). Default 30s.' },
     failureBackoff: { $ref: '#/definitions/duration', description: 'After a failed token request, fail fast this long. Default 5s.' },
   },
@@ -85,15 +84,7 @@ export class ClientCredentials {
     const secret = readSecret(config.clientSecret, at, 'clientSecret');
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     for (const key of ['scope', 'audience', 'resource'] as const) if (config[key]) form.set(key, config[key]);
-    this.#headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    if (config.clientAuth === 'post') {
-      form.set('client_id', config.clientId);
-      form.set('client_secret', secret);
-    } else {
-      // RFC 6749 2.3.1: id and secret are form-urlencoded before they are joined and base64'd.
-      const pair = `${formEncode(config.clientId)}:${formEncode(secret)}`;
-      this.#headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
-    }
+    this.#headers = clientAuthHeaders(config.clientId, secret, config.clientAuth, form);
     this.#form = form.toString();
     this.#refreshMs = config.refreshBefore === undefined ? 30_000 : parseDuration(config.refreshBefore);
     this.#backoffMs = config.failureBackoff === undefined ? 5_000 : parseDuration(config.failureBackoff);
@@ -134,27 +125,12 @@ export class ClientCredentials {
     this.requests++;
     const where = `token endpoint ${this.#url.origin}${this.#url.pathname}`;
     let status: number;
-    let text: string;
+    let answer: Record<string, unknown> | undefined;
     try {
-      const res = await this.#pool.request({
-        path: this.#url.pathname + this.#url.search,
-        method: 'POST',
-        headers: this.#headers,
-        body: this.#form,
-        signal: AbortSignal.timeout(10_000),
-      });
-      status = res.statusCode;
-      text = await res.body.text();
+      ({ status, json: answer } = await postForm(this.#pool, this.#url, this.#headers, this.#form, 10_000));
     } catch (err) {
       const cause = networkError(err, this.#name, where) as Error;
       throw this.#error(`${where} cannot be reached: ${cause.message}`, cause);
-    }
-    let answer: Record<string, unknown> | undefined;
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) answer = parsed as Record<string, unknown>;
-    } catch {
-      // reported below, without echoing the body (it could hold a token)
     }
     if (status >= 400) {
       const reason = typeof answer?.error === 'string' ? `: ${answer.error}${typeof answer.error_description === 'string' ? ` (${answer.error_description})` : ''}` : '';
@@ -171,8 +147,4 @@ export class ClientCredentials {
   #error(message: string, cause?: unknown): WeftError {
     return new WeftError('UPSTREAM_AUTH', `${this.#name}: ${message}`, { endpoint: this.#name, cause });
   }
-}
-
-function formEncode(s: string): string {
-  return encodeURIComponent(s).replace(/%20/g, '+');
 }

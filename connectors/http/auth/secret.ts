@@ -22,7 +22,7 @@ export const secretSchema = {
 } as const;
 
 /** The secret's value; '' after a problem was recorded. */
-export function readSecret(config: SecretConfig, at: CompileContext, key: string): string {
+export function readSecret(config: SecretConfig, at: CompileContext, key: string | number): string {
   if (typeof config === 'string') return config;
   const path = at.child(key).file(config.file, 'file');
   if (path === undefined) return '';
