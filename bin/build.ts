@@ -15,8 +15,12 @@ import { parseArgs } from 'node:util';
 import { BUNDLE_FILE, MANIFEST_FILE, type BundleManifest } from './entry.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** Required lazily (runtime/lazy.ts) yet carried in the bundle: every HTTP call needs undici before its first answer. */
-const CARRIED = ['undici'];
+/**
+ * Required lazily (runtime/lazy.ts) yet carried in the bundle: every HTTP call needs undici
+ * before its first answer; JSONata is needed only by expressions the fast path cannot parse
+ * itself (runtime/expr/expression.ts), so a flow of plain paths never evaluates it.
+ */
+const CARRIED = ['undici', 'jsonata'];
 /**
  * prom-client's index loads its Pushgateway (https, zlib), cluster aggregator and Summary too;
  * the bundle takes only the classes Weft imports. A name missing here fails the build

@@ -8,12 +8,17 @@ import { BUNDLED } from './bundled.ts';
 
 const require = createRequire(import.meta.url);
 
+/** The module `id`, required now (synchronously): from the bundle when it carries it, else from node_modules. */
+export function requireModule<T>(id: string): T {
+  return (BUNDLED[id]?.() ?? require(id)) as T;
+}
+
 /** The module `id`, required (synchronously, CommonJS or ESM) the first time a property is read. */
 export function lazyModule<T extends object>(id: string): T {
   let loaded: T | undefined;
   return new Proxy({} as T, {
     get(_target, key) {
-      loaded ??= (BUNDLED[id]?.() ?? require(id)) as T;
+      loaded ??= requireModule<T>(id);
       return Reflect.get(loaded, key);
     },
   });

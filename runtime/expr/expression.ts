@@ -5,9 +5,11 @@
  * input the closures are unsure of, is evaluated by JSONata itself, so results are always
  * exactly JSONata's.
  */
-import jsonata from 'jsonata';
+import type jsonataType from 'jsonata';
 import { WeftError } from '../errors.ts';
+import { once } from '../lazy.ts';
 import { compileFast, contextForJsonata, DEFER, type AstNode } from './fast-path.ts';
+import { jsonata, parseSimplePath } from './jsonata-lazy.ts';
 
 export interface Expression {
   readonly source: string;
@@ -33,14 +35,12 @@ interface JsonataFailure {
 
 /** Throws WeftError FLOW_EXPRESSION, with details.position, when the source does not parse. */
 export function compileExpression(source: string): Expression {
-  let compiled: jsonata.Expression;
-  try {
-    compiled = jsonata(source);
-  } catch (err) {
-    throw syntaxError(source, err);
-  }
-  const slow = (ctx: object): Promise<unknown> => evaluateWithJsonata(compiled, source, ctx);
-  const fn = compileFast(compiled.ast() as unknown as AstNode);
+  // JSONata parses now when the source is more than a plain field path (its syntax errors are
+  // load errors); a plain path needs JSONata only once an input defers to it (jsonata-lazy.ts).
+  const simple = parseSimplePath(source);
+  const compiled = simple === undefined ? parse(source) : once(() => parse(source)());
+  const slow = (ctx: object): Promise<unknown> => evaluateWithJsonata(compiled(), source, ctx);
+  const fn = compileFast(simple ?? (compiled().ast() as unknown as AstNode));
   if (fn === undefined) return { source, fast: false, evaluate: slow };
   return {
     source,
@@ -54,7 +54,17 @@ export function compileExpression(source: string): Expression {
   };
 }
 
-async function evaluateWithJsonata(compiled: jsonata.Expression, source: string, ctx: object): Promise<unknown> {
+/** JSONata's parse of `source`, as a getter; throws FLOW_EXPRESSION when it does not parse. */
+function parse(source: string): () => jsonataType.Expression {
+  try {
+    const compiled = jsonata()(source);
+    return () => compiled;
+  } catch (err) {
+    throw syntaxError(source, err);
+  }
+}
+
+async function evaluateWithJsonata(compiled: jsonataType.Expression, source: string, ctx: object): Promise<unknown> {
   const input = contextForJsonata(ctx);
   let result: unknown;
   try {

@@ -4,15 +4,15 @@
  * to check `args` against the operation's parameters before the flow starts; any other shape
  * (a path such as `body`, a function call) gives undefined and is checked per message.
  */
-import jsonata from 'jsonata';
 import type { AstNode } from './fast-path.ts';
+import { jsonata } from './jsonata-lazy.ts';
 
 export function literalObjectKeys(source: unknown): string[] | undefined {
   if (source !== null && typeof source === 'object' && !Array.isArray(source)) return Object.keys(source);
   if (typeof source !== 'string') return undefined;
   let ast: AstNode;
   try {
-    ast = jsonata(source).ast() as unknown as AstNode;
+    ast = jsonata()(source).ast() as unknown as AstNode;
   } catch {
     return undefined; // the expression itself reports its syntax error
   }
