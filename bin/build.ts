@@ -1,5 +1,5 @@
 /**
- * `npm run build`: the runtime as one ES module, dist/weft.mjs, which bin/weft.js runs instead of
+ * `npm run build`: the runtime as one CommonJS file, dist/weft.cjs, which bin/weft.js runs instead of
  * the ~100 TypeScript sources and ~400 library files a start otherwise resolves and compiles one
  * by one (the S4 startup target, docs/benchmarks.md). dist/weft.json lists the files the bundle
  * was made from, so that bin/entry.ts can fall back to the sources as soon as one of them is
@@ -33,6 +33,8 @@ const PROM_CLIENT_PARTS: Record<string, string> = {
   Histogram: 'histogram',
   collectDefaultMetrics: 'defaultMetrics',
 };
+/** What import.meta.url becomes in the CommonJS bundle. */
+const IMPORT_META_URL = '__weftImportMetaUrl';
 /** The statement runtime/flow/flow-validator.ts names itself by; it must keep naming that file, where its generated neighbour lives. */
 const HERE_STATEMENT = 'const HERE = import.meta.url;';
 
@@ -70,15 +72,18 @@ const result = await build({
   outfile,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  // CommonJS, because bin/entry.ts runs it as a vm.Script with a code cache of its own (ES modules
+  // cannot be run so without --experimental-vm-modules). Its import.meta.url is the file's URL.
+  format: 'cjs',
   target: 'node24',
-  // Libraries written as CommonJS call require(): give the ES module bundle one.
-  banner: { js: "import { createRequire as __weftCreateRequire } from 'node:module'; const require = __weftCreateRequire(import.meta.url);" },
+  define: { 'import.meta.url': IMPORT_META_URL },
+  // The sources are ES modules, so strict: the directive must open the file, before the banner's statement.
+  banner: { js: `'use strict'; const ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;` },
   plugins: [weftSources],
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
-  // Minified stacks point into dist/weft.mjs; `node --enable-source-maps bin/weft.js` maps them back to the sources.
+  // Minified stacks point into dist/weft.cjs; `node --enable-source-maps bin/weft.js` maps them back to the sources.
   sourcemap: 'linked',
   minifyWhitespace: true,
   minifySyntax: true,

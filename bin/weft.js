@@ -10,8 +10,11 @@ if (major < 24) {
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
 // The one-file build when it is current (npm run build), else the sources: bin/entry.ts.
-const { pickEntry } = await import('./entry.ts');
+const { loadEntry, pickEntry } = await import('./entry.ts');
 const entry = pickEntry(new URL('..', import.meta.url).pathname);
-if (process.env.WEFT_DEBUG_ENTRY) process.stderr.write(`weft: running the ${entry.kind}${entry.reason ? ` (${entry.reason})` : ''}\n`);
-const { main } = await import(entry.url);
+const { main, codeCache } = await loadEntry(entry);
+if (process.env.WEFT_DEBUG_ENTRY) {
+  const why = [entry.reason, codeCache && `code cache ${codeCache}`].filter(Boolean).join('; ');
+  process.stderr.write(`weft: running the ${entry.kind}${why ? ` (${why})` : ''}\n`);
+}
 await main(process.argv.slice(2));

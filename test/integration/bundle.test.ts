@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { writeFlow } from '../support/flow.ts';
 import { freePort, runWeft, WEFT_BIN } from '../support/process.ts';
@@ -17,14 +16,18 @@ import { json, startUpstream, type Upstream } from '../support/upstream.ts';
 const ROOT = join(import.meta.dirname, '../..');
 mkdirSync(join(ROOT, 'tmp'), { recursive: true });
 const outdir = mkdtempSync(join(ROOT, 'tmp/bundle-test-'));
-const bundle = pathToFileURL(join(outdir, 'weft.mjs')).href;
+const bundle = join(outdir, 'weft.cjs');
+const cacheDir = join(outdir, 'code-cache');
+mkdirSync(cacheDir);
 
 /**
  * `weft ARGS` through the bundle in outdir; after `run` is ready, ASK is fetched and the answer
  * printed with whether undici came from node_modules, then METRICS (the admin /metrics).
  */
 const DRIVER = `
-const { main } = await import(process.argv[1]);
+const { loadBundle } = await import(${JSON.stringify(join(ROOT, 'bin/entry.ts'))});
+const { main, codeCache } = loadBundle(process.argv[1], process.env.CODE_CACHE_DIR);
+if (process.env.SAY_CODE_CACHE) process.stderr.write('code cache ' + codeCache + '\\n');
 await main(process.argv.slice(2));
 if (process.env.ASK) {
   const res = await fetch(process.env.ASK);
@@ -105,6 +108,36 @@ steps:
     delete answer.metrics;
     assert.deepEqual(answer, { status: 200, body: '{"id":"7"}', fromNodeModules: false });
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('keeps a V8 code cache of the running bundle, used by the next start, refused for a rebuilt one', async () => {
+    const file = writeFlow(`weft: 1\nname: idle\ntrigger:\n  http: { method: GET, path: /x }\nsteps:\n  - respond: { status: 204 }\n`);
+    const start = async (): Promise<string> => {
+      const port = await freePort();
+      const child = runBundle(['run', file, '--port', String(port), '--admin-port', '0', '--host', '127.0.0.1'], { LOG_LEVEL: 'warn', CODE_CACHE_DIR: cacheDir, SAY_CODE_CACHE: '1' });
+      const done = output(child);
+      // The cache is written CODE_CACHE_DELAY_MS after the start; a little later the process may stop.
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGTERM');
+      const r = await done;
+      assert.equal(r.code, 0, r.stderr);
+      return /code cache (\w+)/.exec(r.stderr)?.[1] ?? r.stderr;
+    };
+    // `validate` ends at once: its cache is written at exit, used, then replaced by a running flow's.
+    const { code, stderr } = await output(runBundle(['validate', file], { CODE_CACHE_DIR: cacheDir, SAY_CODE_CACHE: '1' }));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /code cache none/);
+    const cacheFile = (await import('node:fs')).readdirSync(cacheDir).find((f) => f.endsWith('.v8'));
+    const head = () => readFileSync(join(cacheDir, cacheFile ?? ''), 'latin1').split('\n', 1)[0];
+    assert.match(head(), / partial$/);
+    assert.equal(await start(), 'accepted');
+    assert.match(head(), / full$/);
+    assert.equal(await start(), 'accepted');
+    // Same length, other code: V8 alone would take the old cache; its header (size, mtime) must not match.
+    const { utimesSync } = await import('node:fs');
+    const later = new Date(Date.now() + 5000);
+    utimesSync(bundle, later, later);
+    assert.equal(await start(), 'none');
   });
 
   it('bin/weft.js says which code it runs; WEFT_BUNDLE=0 means the sources', async () => {

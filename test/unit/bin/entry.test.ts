@@ -32,7 +32,7 @@ describe('pickEntry', () => {
   it('runs the bundle when no input is newer', () => {
     const e = pickEntry(root, {});
     assert.equal(e.kind, 'bundle');
-    assert.ok(e.url.endsWith('/dist/weft.mjs'), e.url);
+    assert.ok(e.url.endsWith('/dist/weft.cjs'), e.url);
     assert.equal(staleInput(root, dist), undefined);
   });
 
