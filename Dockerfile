@@ -2,7 +2,7 @@
 #   mount a flow:  podman run -v ./flows/hello.yaml:/flow/flow.yaml:ro -p 8080:8080 -p 8081:8081 weft
 #   bake one:      podman build --build-arg FLOW=flows/retail/store.yaml -t store .
 #                  (the flow's folder is copied with it, so the schema/IDL files it names come along)
-# Weft runs as its one-file build (dist/weft.mjs, `npm run build`): about half the CPU to start of
+# Weft runs as its one-file build (dist/weft.cjs, `npm run build`): about half the CPU to start of
 # its TypeScript sources, which stay in the image as the fallback. Node refuses type stripping
 # under node_modules: the app lives in /app, its production dependencies in /app/node_modules.
 ARG BASE_IMAGE=docker.io/library/node:24-slim
