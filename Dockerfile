@@ -57,6 +57,14 @@ COPY runtime ./runtime
 COPY connectors ./connectors
 # WEFT_BUNDLE=1: the sources cannot change after the build, so bin/weft.js skips its freshness check.
 COPY --from=build /app/dist ./dist
+# The bundle's V8 code cache (bin/entry.ts), made now because the read-only root leaves nowhere
+# to write one at run time (Node's compile cache is off there too). `weft validate` of a small
+# flow covers loading, parsing, validating and compiling; the request path compiles on first use.
+ENV WEFT_CODE_CACHE=/app/code-cache
+RUN mkdir -p /app/code-cache \
+ && printf 'weft: 1\nname: warm\ntrigger:\n  http: { method: GET, path: /items/:id }\nendpoints:\n  backend:\n    http: { url: "http://127.0.0.1:1" }\nsteps:\n  - call: backend\n    path: /items\n' > /tmp/warm.yaml \
+ && node bin/weft.js validate /tmp/warm.yaml \
+ && rm /tmp/warm.yaml
 COPY --from=flow /flow /flow
 # Nothing is written at run time: the image runs with a read-only root filesystem.
 USER node

@@ -71,10 +71,13 @@ export type CodeCacheState = 'accepted' | 'rejected' | 'none' | 'off';
 /** When a start without a usable code cache writes one: after the flow has started and, usually, answered. */
 export const CODE_CACHE_DELAY_MS = 1000;
 
-/** The runtime of `entry`: the sources are imported; the bundle is run by loadBundle. */
-export async function loadEntry(entry: Entry): Promise<Runtime & { codeCache?: CodeCacheState }> {
+/**
+ * The runtime of `entry`: the sources are imported; the bundle is run by loadBundle, its code
+ * cache in `codeCacheDir` (WEFT_CODE_CACHE; by default Node's compile cache folder).
+ */
+export async function loadEntry(entry: Entry, codeCacheDir?: string): Promise<Runtime & { codeCache?: CodeCacheState }> {
   if (entry.kind === 'sources') return (await import(entry.url)) as Runtime;
-  return loadBundle(fileURLToPath(entry.url));
+  return loadBundle(fileURLToPath(entry.url), codeCacheDir);
 }
 
 /**
@@ -85,7 +88,9 @@ export async function loadEntry(entry: Entry): Promise<Runtime & { codeCache?: C
  * taken once the flow runs includes them. The cache lives in Node's compile cache folder (which
  * Node names by Node version, architecture and V8 flags), one file per bundle path, headed by the
  * bundle's size and mtime: V8 itself checks only the source's length, so a rebuild must not be
- * handed the previous build's code. Without a writable folder the bundle runs without a cache.
+ * handed the previous build's code. Without a writable folder the bundle runs without a cache,
+ * or with one made beforehand: the container image makes one at build time (Dockerfile), in a
+ * folder that is read-only at run time, where Node's compile cache is off.
  *
  * With --enable-source-maps the bundle is required as usual, so that its stacks show the sources.
  *

@@ -12,7 +12,8 @@ enableCompileCache?.();
 // The one-file build when it is current (npm run build), else the sources: bin/entry.ts.
 const { loadEntry, pickEntry } = await import('./entry.ts');
 const entry = pickEntry(new URL('..', import.meta.url).pathname);
-const { main, codeCache } = await loadEntry(entry);
+// WEFT_CODE_CACHE: a folder for the bundle's code cache instead of Node's (the image's, made at build time).
+const { main, codeCache } = await loadEntry(entry, process.env.WEFT_CODE_CACHE || undefined);
 if (process.env.WEFT_DEBUG_ENTRY) {
   const why = [entry.reason, codeCache && `code cache ${codeCache}`].filter(Boolean).join('; ');
   process.stderr.write(`weft: running the ${entry.kind}${why ? ` (${why})` : ''}\n`);

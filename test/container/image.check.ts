@@ -117,9 +117,10 @@ describe('container image', { skip }, () => {
     assert.deepEqual(Object.keys(cfg[0].Config.ExposedPorts).sort(), ['8080/tcp', '8081/tcp']);
     assert.equal(cfg[0].Healthcheck?.Test[0], 'CMD', 'HEALTHCHECK kept (docker format)');
     assert.ok(!cfg[0].Config.Env.some((e) => e.startsWith('NODE_EXTRA_CA_CERTS')), 'the build-time CA does not reach the image');
-    // The image runs the one-file build its build stage made (WEFT_BUNDLE=1), read-only root or not.
+    // The image runs the one-file build its build stage made (WEFT_BUNDLE=1), read-only root or
+    // not, with the code cache the build left in WEFT_CODE_CACHE.
     const { stderr } = await exec('podman', ['run', '--rm', '--read-only', '-e', 'WEFT_DEBUG_ENTRY=1', IMAGE, 'help'], { env });
-    assert.match(stderr, /^weft: running the bundle$/m, stderr);
+    assert.match(stderr, /^weft: running the bundle \(code cache accepted\)$/m, stderr);
   });
 
   it('a mounted flow answers, runs as non-root on a read-only root, exposes metrics, stops on SIGTERM with 0', async () => {
