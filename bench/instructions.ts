@@ -4,10 +4,12 @@
  * change of a few percent on the request path that a noisy wall clock cannot.
  *   npm run bench:instructions [-- --targets weft,hono --scenario s1 --warmup 15000 --requests 5000]
  * Each target runs under callgrind; after `--warmup` requests (so V8 has optimised the hot path)
- * the counters are zeroed, `--requests` more are sent, and the counts are dumped. Only the
- * main thread's count is reported (libuv's and V8's helper threads are not on the request
- * path); the callgrind files stay in bench/results/callgrind/ for callgrind_annotate.
- * Under valgrind a request takes ~50x longer: the defaults need a minute or two per target.
+ * the counters are zeroed, `--requests` more are sent, and the counts are dumped. The main
+ * thread's count is the request path; all threads' adds V8's concurrent GC and compiler work.
+ * Both move a few percent from run to run (when a GC falls in the window): compare medians of
+ * several runs, or changes larger than that. The callgrind files stay in
+ * bench/results/callgrind/ (callgrind_annotate shows Node's own C++; JIT code has no names).
+ * Under valgrind a request takes ~50x longer: a target needs a few minutes.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -54,13 +56,20 @@ function control(pid: number, ...args: string[]): void {
   if (r.status !== 0) throw new Error(`callgrind_control ${args.join(' ')}: ${r.stderr || r.stdout}`);
 }
 
-/** The main thread's instruction total in the dump callgrind_control -d wrote. */
-function mainThreadTotal(dir: string): number {
-  const file = readdirSync(dir).find((f) => /\.1-01$/.test(f));
-  if (!file) throw new Error(`no dump of the main thread in ${dir}`);
-  const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(dir, file), 'utf8'));
-  if (!m) throw new Error(`no totals in ${file}`);
-  return Number(m[1]);
+/** Instruction totals of the dump callgrind_control -d wrote: the main thread's and all threads'. */
+function dumpTotals(dir: string): { main: number; all: number } {
+  let main = 0;
+  let all = 0;
+  for (const file of readdirSync(dir)) {
+    const thread = /\.1-(\d+)$/.exec(file);
+    if (!thread) continue;
+    const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(dir, file), 'utf8'));
+    if (!m) throw new Error(`no totals in ${file}`);
+    all += Number(m[1]);
+    if (Number(thread[1]) === 1) main = Number(m[1]);
+  }
+  if (all === 0) throw new Error(`no dump in ${dir}`);
+  return { main, all };
 }
 
 const backendPort = await freePort();
@@ -83,8 +92,9 @@ try {
       control(pid, '-z');
       await drive(pool, measured);
       control(pid, '-d');
-      const total = mainThreadTotal(dir);
-      console.log(`${name} ${scenario}: ${Math.round(total / measured / 100) / 10}k instructions/request on the main thread (${measured} requests after ${warmup}, ${connections} connections; ${dir})`);
+      const { main, all } = dumpTotals(dir);
+      const k = (n: number): string => `${(n / measured / 1000).toFixed(1)}k`;
+      console.log(`${name} ${scenario}: ${k(main)} instructions/request on the main thread, ${k(all)} on all threads (${measured} requests after ${warmup}, ${connections} connections; ${dir})`);
     } finally {
       await pool.close();
       await stop(proc);
