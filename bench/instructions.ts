@@ -6,7 +6,7 @@
  * Each target runs under callgrind; after `--warmup` requests (so V8 has optimised the hot path)
  * the counters are zeroed, `--requests` more are sent, and the counts are dumped. The main
  * thread's count is the request path; all threads' adds V8's concurrent GC and compiler work.
- * Both move a few percent from run to run (when a GC falls in the window): compare medians of
+ * Both move up to ~6 % from run to run (when a GC falls in the window): compare medians of
  * several runs, or changes larger than that. The callgrind files stay in
  * bench/results/callgrind/ (callgrind_annotate shows Node's own C++; JIT code has no names).
  * Under valgrind a request takes ~50x longer: a target needs a few minutes.
