@@ -20,6 +20,8 @@ export interface StartOptions {
   thriftPort?: number;
   /** Extra Node flags for Node targets (bench/profile.ts passes --cpu-prof). */
   nodeArgs?: string[];
+  /** A command that runs Node targets' node (bench/instructions.ts passes valgrind). */
+  launcher?: string[];
 }
 
 export interface Target {
@@ -41,6 +43,12 @@ function nodeEnv(o: StartOptions): NodeJS.ProcessEnv {
   return { ...process.env, ...thrift, PORT: String(o.port), BACKEND_URL: `http://127.0.0.1:${o.backendPort}`, LOG_LEVEL: 'warn', NODE_COMPILE_CACHE: COMPILE_CACHE, NODE_ENV: 'production' };
 }
 
+/** Runs `script args` with the shared Node, behind `o.launcher` when one is given. */
+function startNode(o: StartOptions, args: string[]): Proc {
+  const [cmd, ...pre] = [...(o.launcher ?? []), process.execPath];
+  return start(o.cpus, cmd, [...pre, ...(o.nodeArgs ?? []), ...args], { cwd: ROOT, env: nodeEnv(o) });
+}
+
 const LOAD: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5'];
 
 /** A hand-written Node baseline: one script serving every load scenario's route. */
@@ -51,7 +59,7 @@ function handWritten(name: string, label: string, script: string): Target {
     baseline: true,
     scenarios: LOAD,
     unavailable: () => undefined,
-    start: (_s, o) => start(o.cpus, process.execPath, [...(o.nodeArgs ?? []), script], { cwd: ROOT, env: nodeEnv(o) }),
+    start: (_s, o) => startNode(o, [script]),
   };
 }
 
@@ -62,11 +70,7 @@ export const TARGETS: Target[] = [
     baseline: false,
     scenarios: LOAD,
     unavailable: () => undefined,
-    start: (s, o) =>
-      start(o.cpus, process.execPath, [...(o.nodeArgs ?? []), 'bin/weft.js', 'run', `bench/flows/${s === 's4' ? 's1' : s}.yaml`, '--port', String(o.port), '--admin-port', '0', '--host', '127.0.0.1'], {
-        cwd: ROOT,
-        env: nodeEnv(o),
-      }),
+    start: (s, o) => startNode(o, ['bin/weft.js', 'run', `bench/flows/${s === 's4' ? 's1' : s}.yaml`, '--port', String(o.port), '--admin-port', '0', '--host', '127.0.0.1']),
   },
   handWritten('hono', 'hono + undici', 'bench/baselines/hono.ts'),
   handWritten('node', 'node:http + undici', 'bench/baselines/node-http.ts'),

@@ -4,7 +4,7 @@
  * over `urls` with outlier ejection; socket errors mapped to Weft codes. It answers whatever
  * status the upstream sent: what a status means is the endpoint kind's business.
  */
-import type { Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { lazyModule } from '../../runtime/lazy.ts';
 import type { CompileContext, Health } from '../../runtime/contract.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
@@ -67,6 +67,87 @@ export interface HttpClient {
   health(): Health;
 }
 
+type Headers = Record<string, string | string[] | undefined>;
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  bytes: Uint8Array;
+}
+
+/**
+ * Collects one answer straight from undici's dispatch handler. pool.request() would wrap it in
+ * a Readable stream and an AsyncResource and listen on the signal twice, all to be read whole
+ * at once here: that was a tenth of the instructions of an S1 request (bench/instructions.ts).
+ * Like pool.request(), it aborts the call when `signal` does, with the signal's reason, and
+ * the pool's maxResponseSize still bounds what is collected.
+ */
+class Collector implements Dispatcher.DispatchHandler {
+  #status = 0;
+  #headers: Headers = {};
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #abort: ((err?: Error) => void) | undefined;
+  #aborted: Error | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: (() => void) | undefined;
+  readonly #parseHeaders: (raw: Buffer[]) => Headers;
+  readonly #resolve: (a: Answer) => void;
+  readonly #reject: (err: unknown) => void;
+
+  constructor(signal: AbortSignal | undefined, parseHeaders: (raw: Buffer[]) => Headers, resolve: (a: Answer) => void, reject: (err: unknown) => void) {
+    this.#parseHeaders = parseHeaders;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    if (signal === undefined) return;
+    if (signal.aborted) {
+      this.#aborted = signal.reason as Error;
+      return;
+    }
+    this.#signal = signal;
+    this.#onAbort = () => {
+      this.#aborted = signal.reason as Error;
+      this.#abort?.(this.#aborted);
+    };
+    signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#aborted !== undefined) abort(this.#aborted);
+    else this.#abort = abort;
+  }
+
+  onHeaders(status: number, raw: Buffer[]): boolean {
+    // 1xx answers (100 Continue, 103 Early Hints) come before the real one.
+    if (status < 200) return true;
+    this.#status = status;
+    this.#headers = this.#parseHeaders(raw);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    this.#done();
+    const chunks = this.#chunks;
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.#size);
+    this.#resolve({ status: this.#status, headers: this.#headers, bytes });
+  }
+
+  onError(err: Error): void {
+    this.#done();
+    this.#reject(err);
+  }
+
+  #done(): void {
+    if (this.#onAbort !== undefined) this.#signal!.removeEventListener('abort', this.#onAbort);
+  }
+}
+
 export function createHttpClient(name: string, config: HttpClientConfig, at: CompileContext): HttpClient {
   const urls = config.urls ?? (config.url !== undefined ? [config.url] : []);
   if (urls.length === 0) at.problem('FLOW_SCHEMA', `an ${at.path.split('.').pop()} endpoint needs \`url\` or \`urls\``);
@@ -89,6 +170,7 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
     });
   }
   const balancer = new Balancer(targets, config.outlier);
+  const { parseHeaders } = undici.util;
   const auth = createAuth(name, config.auth, at.child('auth'));
 
   const fail = (member: Member<Target>, signal: AbortSignal | undefined): void => {
@@ -104,18 +186,18 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
     if (!path.startsWith('/')) path = `/${path}`;
     const shown = path;
     if (req.secretQuery) path += (path.includes('?') ? '&' : '?') + req.secretQuery;
-    let res;
-    let bytes: Uint8Array;
+    let answer: Answer;
     try {
-      res = await pool.request({ path, method: req.method as 'GET', headers: req.headers, body: req.body, signal });
-      bytes = new Uint8Array(await res.body.arrayBuffer());
+      answer = await new Promise<Answer>((resolve, reject) => {
+        pool.dispatch({ path, method: req.method as 'GET', headers: req.headers, body: req.body }, new Collector(signal, parseHeaders, resolve, reject));
+      });
     } catch (err) {
       fail(member, signal);
       throw networkError(err, name, `${req.method} ${origin}${shown}`);
     }
-    if (res.statusCode >= 500) balancer.failure(member);
+    if (answer.status >= 500) balancer.failure(member);
     else balancer.success(member);
-    return { status: res.statusCode, headers: res.headers, bytes, method: req.method, path: shown };
+    return { status: answer.status, headers: answer.headers, bytes: answer.bytes, method: req.method, path: shown };
   };
 
   return {

@@ -27,6 +27,17 @@ describe('http endpoint', () => {
       }
       if (path === '/slow') return void setTimeout(() => json(res, 200, { late: true }), 2000);
       if (path === '/reset') return void res.socket?.destroy();
+      if (path === '/chunked') {
+        // Two writes apart in time: the answer arrives in more than one chunk.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"parts":');
+        return void setTimeout(() => res.end('[1,2]}'), 20);
+      }
+      if (path === '/early') {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+        return json(res, 200, { after: 'hints' });
+      }
+      if (path === '/big') return json(res, 200, { pad: 'x'.repeat(4096) });
       if (path === '/raw') {
         res.writeHead(200, { 'content-type': 'application/json' });
         return void res.end('{ "kept" :  "as is" }');
@@ -51,6 +62,8 @@ endpoints:
     http: { url: "\${env.BACKEND}", format: xml, xml: { arrays: [answer.item] } }
   nowhere:
     http: { url: "http://127.0.0.1:\${env.CLOSED_PORT}" }
+  small:
+    http: { url: "\${env.BACKEND}", maxBody: 1kb }
 steps:
   - choice:
       - when: params.case = "get"
@@ -94,6 +107,12 @@ steps:
         steps: [ { call: nowhere, path: /x } ]
       - when: params.case = "raw"
         steps: [ { call: api, path: /raw } ]
+      - when: params.case = "chunked"
+        steps: [ { call: api, path: /chunked } ]
+      - when: params.case = "early"
+        steps: [ { call: api, path: /early } ]
+      - when: params.case = "big"
+        steps: [ { call: small, path: /big } ]
 on_error:
   - choice:
       - when: error.code = "UPSTREAM_STATUS"
@@ -194,6 +213,25 @@ on_error:
     assert.equal(p.endpoint, 'api');
     assert.ok(performance.now() - began < 1500, 'answered at the timeout, not when the upstream did');
     assert.ok(!JSON.stringify(p).includes('127.0.0.1'), 'no internal addresses in the problem body');
+  });
+
+  it('an answer in several chunks arrives whole', async () => {
+    const res = await call('chunked');
+    assert.equal(res.status, 200);
+    assert.deepEqual(await jsonOf(res), { parts: [1, 2] });
+  });
+
+  it('informational answers (103 Early Hints) before the real one are skipped', async () => {
+    const res = await call('early');
+    assert.equal(res.status, 200);
+    assert.deepEqual(await jsonOf(res), { after: 'hints' });
+  });
+
+  it('an answer beyond the endpoint maxBody -> UPSTREAM_TOO_LARGE', async () => {
+    const res = await call('big');
+    const p = await jsonOf(res);
+    assert.equal(p.code, 'UPSTREAM_TOO_LARGE');
+    assert.equal(p.endpoint, 'small');
   });
 
   it('connection reset -> 502 CONNECTION_RESET', async () => {
