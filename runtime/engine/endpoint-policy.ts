@@ -17,7 +17,7 @@ import { parseDuration } from '../units.ts';
 import { Bulkhead, concurrencySchema, withBulkhead, type ConcurrencyConfig } from './policies/bulkhead.ts';
 import { CircuitBreaker, circuitBreakerSchema, withCircuitBreaker, type CircuitBreakerConfig } from './policies/circuit-breaker.ts';
 import { retrySchema, withRetry, type RetryConfig } from './policies/retry.ts';
-import { withTimeLimit, withTimeout, type Operation } from './policies/timeout.ts';
+import { startCallLimit, withTimeLimit, withTimeout, type Limit, type Operation } from './policies/timeout.ts';
 
 export { deadlineOf } from './policies/timeout.ts';
 
@@ -65,13 +65,16 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig, observer?
     },
     idempotent: (call: CallConfig) => endpoint.idempotent?.(call) ?? false,
     prepare(call: CallConfig, at: CompileContext): PreparedCall {
-      let chain = withTimeout(endpoint.prepare(call, at), timeoutMs, name);
+      const prepared = endpoint.prepare(call, at);
+      // With the timeout as the only policy (the usual endpoint), the outermost wrapper limits
+      // the try itself: one async frame per call instead of two.
+      if (!breaker && !bulkhead && !config.retry) return outermost(prepared, name, endpoint.kind, observer, timeoutMs);
+      let chain = withTimeout(prepared, timeoutMs, name);
       if (breaker) chain = withCircuitBreaker(chain, breaker, name);
       if (bulkhead) chain = withBulkhead(chain, bulkhead, name);
       const onRetry = observer?.retried ? (code: string) => observer.retried!(name, code) : undefined;
       if (config.retry) chain = withRetry(chain, config.retry, endpoint.idempotent?.(call) ?? false, name, onRetry);
-      // Outermost: one observation per call as the step sees it, retries included.
-      return observer ? measured(chain, name, endpoint.kind, observer) : tagged(chain, name);
+      return outermost(chain, name, endpoint.kind, observer, undefined);
     },
   };
 }
@@ -93,21 +96,25 @@ function named(err: unknown, name: string): WeftError {
 }
 
 /**
- * Outermost wrapper when metrics are on: tags errors with the endpoint's name (as tagged()
- * does) and makes one observation per call as the step sees it (outcome, duration), in one
- * async frame rather than two.
+ * The outermost wrapper of every prepared call: tags errors with the endpoint's name, makes one
+ * observation per call as the step sees it (outcome, duration, retries included) when metrics
+ * are on, and, given `timeoutMs`, is also the time limit of the (only) try.
  */
-function measured(call: PreparedCall, name: string, kind: string, observer: CallObserver): PreparedCall {
-  return async function observed(ex, signal) {
-    const began = performance.now();
+function outermost(call: PreparedCall, name: string, kind: string, observer: CallObserver | undefined, timeoutMs: number | undefined): PreparedCall {
+  return async function endpointCall(ex, signal) {
+    const began = observer ? performance.now() : 0;
+    let limit: Limit | undefined;
     try {
-      const result = await call(ex, signal);
-      observer.observe(name, kind, undefined, (performance.now() - began) / 1000);
+      if (timeoutMs !== undefined) limit = startCallLimit(ex, signal, timeoutMs, name);
+      const result = await call(ex, limit ? limit.signal : signal);
+      observer?.observe(name, kind, undefined, (performance.now() - began) / 1000);
       return result;
     } catch (err) {
-      const e = named(err, name);
-      observer.observe(name, kind, e.code, (performance.now() - began) / 1000);
+      const e = named(limit ? limit.failure(err, name) : err, name);
+      observer?.observe(name, kind, e.code, (performance.now() - began) / 1000);
       throw e;
+    } finally {
+      limit?.end();
     }
   };
 }

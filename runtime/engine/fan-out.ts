@@ -25,51 +25,127 @@ export function failureRecord(e: WeftError): FailureRecord {
   return { error: { code: e.code, message: e.message, status: e.status } };
 }
 
+/** A piece's result, or a promise of it: a piece that finished synchronously costs no promise. */
+export type Job = (index: number, signal: AbortSignal) => unknown;
+
 /**
  * Calls `job(i, signal)` for i in 0..n-1, at most `concurrency` at a time, and returns the
  * results in index order whatever order they finished in.
  */
-export async function fanOut(
-  n: number,
-  options: FanOutOptions,
-  job: (index: number, signal: AbortSignal) => Promise<unknown>,
-): Promise<unknown[]> {
-  const parent = options.signal;
+export function fanOut(n: number, options: FanOutOptions, job: Job): Promise<unknown[]> {
+  const group = new Group(n, options);
+  if (options.concurrency >= n) group.startAll(job);
+  else group.startWorkers(Math.max(1, options.concurrency), job);
+  return group.done;
+}
+
+/**
+ * The state of one fan-out. Pieces report through settled()/failed() instead of each running
+ * in an async worker frame of its own: a parallel step of three calls used to cost three
+ * worker frames plus Promise.all on every message.
+ */
+class Group {
+  readonly results: unknown[];
+  readonly done: Promise<unknown[]>;
+  readonly #n: number;
+  readonly #settle: boolean;
+  readonly #parent: AbortSignal | undefined;
   // The group's signal follows the parent through a listener removed when the group is done,
   // not AbortSignal.any, whose weak references cost GC time on every message.
-  const group = new AbortController();
-  const signal = group.signal;
-  const forward = (): void => group.abort(parent!.reason);
-  if (parent?.aborted) forward();
-  else parent?.addEventListener('abort', forward, { once: true });
-  const results: unknown[] = new Array(n);
-  let next = 0;
-  let first: WeftError | undefined;
+  readonly #controller = new AbortController();
+  readonly #forward: (() => void) | undefined;
+  #running = 0;
+  #next = 0;
+  #finished = false;
+  #first: WeftError | undefined = undefined;
+  #resolve!: (results: unknown[]) => void;
+  #reject!: (err: WeftError) => void;
 
-  // Each worker takes the next index until none is left or the group failed: at most n turns.
-  const worker = async (): Promise<void> => {
-    while (next < n && !signal.aborted) {
-      const i = next++;
-      try {
-        results[i] = await job(i, signal);
-      } catch (err) {
-        const e = WeftError.from(err);
-        if (options.settle && !parent?.aborted) {
-          results[i] = failureRecord(e);
-        } else if (first === undefined) {
-          first = e;
-          group.abort(e);
-        }
-      }
+  constructor(n: number, options: FanOutOptions) {
+    this.#n = n;
+    this.#settle = options.settle;
+    this.results = new Array(n);
+    this.done = new Promise<unknown[]>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    const parent = (this.#parent = options.signal);
+    if (parent) {
+      const forward = (this.#forward = () => this.#controller.abort(parent.reason));
+      if (parent.aborted) forward();
+      else parent.addEventListener('abort', forward, { once: true });
     }
-  };
-  const workers = Math.min(options.concurrency, n);
-  try {
-    await Promise.all(Array.from({ length: workers }, worker));
-  } finally {
-    parent?.removeEventListener('abort', forward);
   }
-  if (first !== undefined) throw first;
-  if (parent?.aborted) throw new WeftError('ABORTED', 'the work was cancelled before it finished');
-  return results;
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Everything at once (parallel branches, an unbounded foreach): no queue to take from. */
+  startAll(job: Job): void {
+    while (this.#next < this.#n && !this.signal.aborted) this.#start(this.#next++, job);
+    this.#finishIfIdle();
+  }
+
+  /** `workers` pieces at a time: each one that ends starts the next, until none is left or the group failed. */
+  startWorkers(workers: number, job: Job): void {
+    // An async wrapper, so a piece that ends synchronously starts the next from a fresh
+    // microtask rather than one stack frame deeper per item (a long foreach would overflow).
+    const later = async (i: number, signal: AbortSignal): Promise<unknown> => job(i, signal);
+    const take = (): void => {
+      if (this.#next < this.#n && !this.signal.aborted) this.#start(this.#next++, later, take);
+    };
+    for (let w = 0; w < workers; w++) take();
+    this.#finishIfIdle();
+  }
+
+  #start(i: number, job: Job, then?: () => void): void {
+    this.#running++;
+    let result: unknown;
+    try {
+      result = job(i, this.signal);
+    } catch (err) {
+      this.#failed(i, err, then);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (value: unknown) => this.#settled(i, value, then),
+        (err: unknown) => this.#failed(i, err, then),
+      );
+    } else this.#settled(i, result, then);
+  }
+
+  #settled(i: number, value: unknown, then: (() => void) | undefined): void {
+    this.results[i] = value;
+    this.#ended(then);
+  }
+
+  #failed(i: number, err: unknown, then: (() => void) | undefined): void {
+    const e = WeftError.from(err);
+    if (this.#settle && !this.#parent?.aborted) {
+      this.results[i] = failureRecord(e);
+    } else if (this.#first === undefined) {
+      this.#first = e;
+      this.#controller.abort(e);
+    }
+    this.#ended(then);
+  }
+
+  #ended(then: (() => void) | undefined): void {
+    this.#running--;
+    then?.();
+    this.#finishIfIdle();
+  }
+
+  /** Settles `done` once nothing runs and nothing more will start. */
+  #finishIfIdle(): void {
+    if (this.#running > 0 || this.#finished) return;
+    if (this.#next < this.#n && !this.signal.aborted) return;
+    this.#finished = true;
+    if (this.#forward) this.#parent!.removeEventListener('abort', this.#forward);
+    if (this.#first !== undefined) this.#reject(this.#first);
+    else if (this.#parent?.aborted) this.#reject(new WeftError('ABORTED', 'the work was cancelled before it finished'));
+    else this.#resolve(this.results);
+  }
 }

@@ -61,10 +61,11 @@ export const parallelStep: StepDef<ParallelConfig> = {
       }
       const deadline = soonerDeadline(ex.deadline, timeoutMs, what);
       const vars = ex.vars;
-      const results = await fanOut(branches.length, { concurrency: Infinity, settle, signal: ex.signal }, async (i, signal) => {
+      // Not an async job: the branch's own promise carries its body, one frame less per branch.
+      const results = await fanOut(branches.length, { concurrency: Infinity, settle, signal: ex.signal }, (i, signal) => {
         const child = ex.fork({ vars: { ...vars }, signal, deadline });
-        await branches[i](child);
-        return child.body;
+        const pending = branches[i](child);
+        return pending === undefined ? child.body : pending.then(() => child.body);
       });
       names.forEach((name, i) => (ex.vars[name] = results[i]));
     };

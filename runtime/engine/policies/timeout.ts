@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import type { PreparedCall } from '../../contract.ts';
 import { WeftError } from '../../errors.ts';
+import type { Deadline, Exchange } from '../exchange.ts';
 
 /** Any endpoint operation: an argument and an optional cancellation signal. */
 export type Operation<A, R> = (arg: A, signal: AbortSignal | undefined) => Promise<R>;
@@ -29,18 +30,24 @@ export function deadlineOf(signal: AbortSignal | undefined): number | undefined 
 
 /**
  * The limit of one try: a signal that aborts when `outer` does or `ms` pass. The caller awaits
- * its operation itself and calls end() in a finally, so a limited call is one async frame.
+ * its operation itself, maps a failure with failure() and calls end() in a finally, so a
+ * limited call is one async frame.
  */
-class Limit {
+export class Limit {
   readonly signal: AbortSignal;
   #expired = false;
+  readonly #ms: number;
   readonly #timer: NodeJS.Timeout;
   readonly #outer: AbortSignal | undefined;
   readonly #forward: (() => void) | undefined;
+  /** The message deadline that made this limit shorter than the endpoint's timeout. */
+  readonly #byDeadline: Deadline | undefined;
 
-  constructor(outer: AbortSignal | undefined, ms: number) {
+  constructor(outer: AbortSignal | undefined, ms: number, byDeadline?: Deadline) {
     const controller = new AbortController();
     this.signal = controller.signal;
+    this.#ms = ms;
+    this.#byDeadline = byDeadline;
     this.#timer = setTimeout(() => {
       this.#expired = true;
       controller.abort(new DOMException('time limit reached', 'TimeoutError'));
@@ -54,9 +61,14 @@ class Limit {
     }
   }
 
-  /** True when the try ended because its time ran out (not because the caller cancelled). */
-  ranOut(): boolean {
-    return this.#expired && !this.#outer?.aborted;
+  /** What a failed try means: cancelled, out of budget, timed out, or the operation's own error. */
+  failure(err: unknown, name: string): unknown {
+    if (this.#outer?.aborted) return new WeftError('ABORTED', `call to ${name} was cancelled`, { cause: err });
+    if (!this.#expired) return err;
+    if (this.#byDeadline) {
+      return new WeftError('DEADLINE_EXCEEDED', `${this.#byDeadline.what} ran out while ${name} had not answered (${this.#ms} ms were left)`, { cause: err });
+    }
+    return new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${this.#ms} ms`, { cause: err });
   }
 
   end(): void {
@@ -72,39 +84,43 @@ export function withTimeLimit<A, R>(op: Operation<A, R>, ms: number, name: strin
     try {
       return await op(arg, limit.signal);
     } catch (err) {
-      if (signal?.aborted) throw new WeftError('ABORTED', `call to ${name} was cancelled`, { cause: err });
-      if (limit.ranOut()) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err });
-      throw err;
+      throw limit.failure(err, name);
     } finally {
       limit.end();
     }
   };
 }
 
-/** The time limit of a prepared call: the endpoint timeout, or the message's deadline when sooner. */
+/**
+ * Starts the limit of one try of a prepared call: the endpoint timeout, or what is left of the
+ * message's deadline when that is sooner. Throws DEADLINE_EXCEEDED when nothing is left. The
+ * caller awaits the call with `limit.signal`, maps a failure with `limit.failure()` and calls
+ * end() in a finally; the outermost endpoint wrapper does this itself when the timeout is the
+ * only policy, so a call costs one async frame for both.
+ */
+export function startCallLimit(ex: Exchange, signal: AbortSignal | undefined, timeoutMs: number, name: string): Limit {
+  const deadline = ex.deadline;
+  let ms = timeoutMs;
+  let byDeadline: Deadline | undefined;
+  if (deadline !== undefined) {
+    const left = Math.ceil(deadline.at - performance.now());
+    if (left <= 0) throw new WeftError('DEADLINE_EXCEEDED', `${deadline.what} was spent before the call to ${name} could start`);
+    if (left < ms) {
+      ms = left;
+      byDeadline = deadline;
+    }
+  }
+  return new Limit(signal, ms, byDeadline);
+}
+
+/** The time limit of a prepared call, as its own wrapper (under a breaker, bulkhead or retry). */
 export function withTimeout(call: PreparedCall, timeoutMs: number, name: string): PreparedCall {
   return async function timed(ex, signal) {
-    const deadline = ex.deadline;
-    let ms = timeoutMs;
-    let byDeadline = false;
-    if (deadline !== undefined) {
-      const left = Math.ceil(deadline.at - performance.now());
-      if (left <= 0) throw new WeftError('DEADLINE_EXCEEDED', `${deadline.what} was spent before the call to ${name} could start`);
-      if (left < ms) {
-        ms = left;
-        byDeadline = true;
-      }
-    }
-    const limit = new Limit(signal, ms);
+    const limit = startCallLimit(ex, signal, timeoutMs, name);
     try {
       return await call(ex, limit.signal);
     } catch (err) {
-      if (signal?.aborted) throw new WeftError('ABORTED', `call to ${name} was cancelled`, { cause: err });
-      if (limit.ranOut() && byDeadline) {
-        throw new WeftError('DEADLINE_EXCEEDED', `${deadline!.what} ran out while ${name} had not answered (${ms} ms were left)`, { cause: err });
-      }
-      if (limit.ranOut()) throw new WeftError('TIMEOUT', `endpoint ${name} did not answer within ${ms} ms`, { cause: err });
-      throw err;
+      throw limit.failure(err, name);
     } finally {
       limit.end();
     }
