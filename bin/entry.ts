@@ -15,6 +15,7 @@ import { createRequire, getCompileCacheDir } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { constants as vmConstants, Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
 
 export const BUNDLE_FILE = 'weft.cjs';
 export const MANIFEST_FILE = 'weft.json';
@@ -103,15 +104,23 @@ export function loadBundle(file: string, cacheDir: string | undefined = getCompi
   const source = readFileSync(file, 'utf8');
   const stat = statSync(file);
   const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, `weft-bundle-${hashText(file)}.v8`);
-  const header = (kind: 'full' | 'partial') => Buffer.from(`weft ${stat.size} ${stat.mtimeMs} ${kind}\n`);
+  // The header names the bundle (size, mtime), how complete the cache is, and a CRC-32 of the
+  // code: V8 checks only the source's length and versions, and a damaged cache of the right
+  // length crashes the process (seen: SIGSEGV), so the bytes are checked here first.
+  const stamp = `weft ${stat.size} ${stat.mtimeMs}`;
+  const header = (kind: 'full' | 'partial', code: Buffer) => Buffer.from(`${stamp} ${kind} ${crc32(code).toString(16)}\n`);
   let cachedData: Buffer | undefined;
   let full = false;
   if (cacheFile !== undefined) {
     try {
       const data = readFileSync(cacheFile);
-      const kind = (['full', 'partial'] as const).find((k) => data.subarray(0, header(k).length).equals(header(k)));
-      if (kind !== undefined) cachedData = data.subarray(header(kind).length);
-      full = kind === 'full';
+      const end = data.indexOf(0x0a);
+      const [kind, crc] = data.subarray(0, Math.max(end, 0)).toString('latin1').slice(stamp.length + 1).split(' ');
+      const code = data.subarray(end + 1);
+      if (end > 0 && data.subarray(0, stamp.length + 1).toString('latin1') === `${stamp} ` && (kind === 'full' || kind === 'partial') && crc === crc32(code).toString(16)) {
+        cachedData = code;
+        full = kind === 'full';
+      }
     } catch {
       // no cache yet
     }
@@ -129,7 +138,7 @@ export function loadBundle(file: string, cacheDir: string | undefined = getCompi
   if (cacheFile !== undefined && !(codeCache === 'accepted' && full)) {
     let written = false;
     const write = (kind: 'full' | 'partial'): void => {
-      if (!written) writeCodeCache(cacheFile, header(kind), script);
+      if (!written) writeCodeCache(cacheFile, kind, header, script);
       written = true;
     };
     setTimeout(() => write('full'), CODE_CACHE_DELAY_MS).unref();
@@ -138,10 +147,11 @@ export function loadBundle(file: string, cacheDir: string | undefined = getCompi
   return { main: module.exports.main, codeCache };
 }
 
-function writeCodeCache(cacheFile: string, header: Buffer, script: Script): void {
+function writeCodeCache(cacheFile: string, kind: 'full' | 'partial', header: (kind: 'full' | 'partial', code: Buffer) => Buffer, script: Script): void {
   const partial = `${cacheFile}.${process.pid}`;
   try {
-    writeFileSync(partial, Buffer.concat([header, script.createCachedData()]));
+    const code = script.createCachedData();
+    writeFileSync(partial, Buffer.concat([header(kind, code), code]));
     renameSync(partial, cacheFile); // whole or not at all, also when two starts write at once
   } catch {
     // a read-only folder: run without a cache, as Node's compile cache does

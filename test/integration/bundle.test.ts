@@ -129,15 +129,35 @@ steps:
     assert.match(stderr, /code cache none/);
     const cacheFile = (await import('node:fs')).readdirSync(cacheDir).find((f) => f.endsWith('.v8'));
     const head = () => readFileSync(join(cacheDir, cacheFile ?? ''), 'latin1').split('\n', 1)[0];
-    assert.match(head(), / partial$/);
+    assert.match(head(), / partial [0-9a-f]+$/);
     assert.equal(await start(), 'accepted');
-    assert.match(head(), / full$/);
+    assert.match(head(), / full [0-9a-f]+$/);
     assert.equal(await start(), 'accepted');
     // Same length, other code: V8 alone would take the old cache; its header (size, mtime) must not match.
     const { utimesSync } = await import('node:fs');
     const later = new Date(Date.now() + 5000);
     utimesSync(bundle, later, later);
     assert.equal(await start(), 'none');
+  });
+
+  it('refuses a damaged code cache (same length, other bytes) and starts without it', async () => {
+    const file = writeFlow(`weft: 1\nname: damaged\ntrigger:\n  http: { method: GET, path: /x }\nsteps:\n  - respond: { status: 204 }\n`);
+    const dir = mkdtempSync(join(outdir, 'damaged-cache-'));
+    const validate = () => output(runBundle(['validate', file], { CODE_CACHE_DIR: dir, SAY_CODE_CACHE: '1' }));
+    assert.equal((await validate()).code, 0);
+    const { readdirSync, writeFileSync } = await import('node:fs');
+    const cacheFile = join(dir, readdirSync(dir).find((f) => f.endsWith('.v8')) ?? '');
+    const data = readFileSync(cacheFile);
+    // V8 checks only lengths and versions: these bytes, handed to it, crash the process (SIGSEGV).
+    for (let i = data.indexOf(0x0a) + 200; i < data.length; i += 997) data[i] ^= 0x5a;
+    writeFileSync(cacheFile, data);
+    const r = await validate();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /code cache none/);
+    assert.match(r.stdout, /ok/);
+    writeFileSync(cacheFile, 'weft garbage');
+    assert.match((await validate()).stderr, /code cache none/);
+    assert.match((await validate()).stderr, /code cache accepted/);
   });
 
   it('bin/weft.js says which code it runs; WEFT_BUNDLE=0 means the sources', async () => {
