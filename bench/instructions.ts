@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { drive } from './lib/drive.ts';
 import { startBackend } from './lib/nginx.ts';
 import { freePort, hasCommand, stop, waitForAnswer } from './lib/process.ts';
 import { LOAD_SCENARIOS, SCENARIOS, type ScenarioId } from './scenarios.ts';
@@ -37,19 +38,6 @@ const warmup = Number(values.warmup);
 const measured = Number(values.requests);
 const connections = Number(values.connections);
 const probe = SCENARIOS[scenario];
-
-/** Sends `count` requests, `connections` at a time, each answered 200 with its body read. */
-async function drive(pool: Pool, count: number): Promise<void> {
-  let left = count;
-  const worker = async (): Promise<void> => {
-    while (left-- > 0) {
-      const res = await pool.request({ method: probe.method as 'GET', path: probe.path, body: probe.body, headers: probe.contentType ? { 'content-type': probe.contentType } : {} });
-      await res.body.arrayBuffer();
-      if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, worker));
-}
 
 function control(pid: number, ...args: string[]): void {
   const r = spawnSync('callgrind_control', [...args, String(pid)], { encoding: 'utf8' });
@@ -88,9 +76,9 @@ try {
     try {
       await waitForAnswer(proc, `http://127.0.0.1:${port}`, probe, 180_000);
       const pid = proc.child.pid!;
-      await drive(pool, warmup);
+      await drive(pool, probe, warmup, connections);
       control(pid, '-z');
-      await drive(pool, measured);
+      await drive(pool, probe, measured, connections);
       control(pid, '-d');
       const { main, all } = dumpTotals(dir);
       const k = (n: number): string => `${(n / measured / 1000).toFixed(1)}k`;
