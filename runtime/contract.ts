@@ -8,6 +8,7 @@
  * `compile`/`create`, once, before the port opens. What they return runs per message.
  */
 import type { Codec } from './codecs/codec.ts';
+import type { Cancellation } from './engine/cancellation.ts';
 import type { BulkheadSnapshot } from './engine/policies/bulkhead.ts';
 import type { CircuitSnapshot } from './engine/policies/circuit-breaker.ts';
 import type { ErrorCode } from './errors.ts';
@@ -83,8 +84,12 @@ export interface CallResult {
   headers?: Record<string, string>;
 }
 
-/** One prepared call: everything that can be resolved at load time already is. */
-export type PreparedCall = (ex: Exchange, signal: AbortSignal | undefined) => Promise<CallResult>;
+/**
+ * One prepared call: everything that can be resolved at load time already is. `cancel` fires
+ * when the call must stop (its time limit, a failed sibling): the connector stops its I/O and
+ * rejects; what the failure means is the endpoint policy's business.
+ */
+export type PreparedCall = (ex: Exchange, cancel: Cancellation | undefined) => Promise<CallResult>;
 
 export interface Endpoint extends Lifecycle {
   readonly name: string;
@@ -119,7 +124,7 @@ export interface OutboundMessage {
 export interface Publisher {
   /** Codec of message bodies a `publish` step encodes (the endpoint's `format`). */
   readonly codec: Codec;
-  send(message: OutboundMessage, signal: AbortSignal | undefined): Promise<void>;
+  send(message: OutboundMessage, cancel: Cancellation | undefined): Promise<void>;
 }
 
 export interface EndpointDef<C = Record<string, unknown>> extends Spec {

@@ -6,23 +6,24 @@
  * time the confirm arrives the message is known to have been returned or not.
  */
 import type { ConfirmChannel, Options } from 'amqplib';
+import type { Cancellation } from '../../runtime/engine/cancellation.ts';
 import { WeftError } from '../../runtime/errors.ts';
 
-export type ConfirmedPublish = (exchange: string, key: string, content: Buffer, options: Options.Publish & { messageId: string }, signal?: AbortSignal) => Promise<void>;
+export type ConfirmedPublish = (exchange: string, key: string, content: Buffer, options: Options.Publish & { messageId: string }, cancel?: Cancellation) => Promise<void>;
 
 export function confirmedPublisher(ch: ConfirmChannel, endpoint: string | undefined): ConfirmedPublish {
   const returned = new Set<string>();
   ch.on('return', (msg: { properties: { messageId?: string } }) => {
     if (msg.properties.messageId) returned.add(msg.properties.messageId);
   });
-  return (exchange, key, content, options, signal) =>
+  return (exchange, key, content, options, cancel) =>
     new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(signal?.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const listener = { cancelled: reject };
+      cancel?.listen(listener);
       const where = `exchange '${exchange || '(default)'}' with routing key '${key}'`;
       try {
         ch.publish(exchange, key, content, options, (err: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
+          cancel?.unlisten(listener);
           const wasReturned = returned.delete(options.messageId);
           if (err) {
             const text = err instanceof Error ? err.message : String(err);
@@ -32,7 +33,7 @@ export function confirmedPublisher(ch: ConfirmChannel, endpoint: string | undefi
           } else resolve();
         });
       } catch (err) {
-        signal?.removeEventListener('abort', onAbort);
+        cancel?.unlisten(listener);
         reject(new WeftError('CONNECTION_RESET', `cannot publish to ${where}: ${(err as Error).message}`, { endpoint, cause: err }));
       }
     });

@@ -83,13 +83,13 @@ export const amqpEndpoint: EndpointDef<AmqpEndpointConfig> = {
       kind: 'amqp',
       publisher: {
         codec,
-        async send(m: OutboundMessage, signal) {
+        async send(m: OutboundMessage, cancel) {
           if (!publish) {
             throw new WeftError('CONNECTION_FAILED', `amqp endpoint ${name} is not connected to ${redactUrl(config.url)}${lastProblem ? `: ${lastProblem}` : ''}`, { endpoint: name });
           }
           const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
           const messageId = randomUUID();
-          await publish(exchange, m.key, payload, { ...publishOptions(m.headers, m.contentType, messageId, m.correlationId), messageId }, signal);
+          await publish(exchange, m.key, payload, { ...publishOptions(m.headers, m.contentType, messageId, m.correlationId), messageId }, cancel);
         },
       },
       prepare: (_call, cat) => publishOnly(name, 'amqp', cat),

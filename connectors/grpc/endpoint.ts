@@ -11,7 +11,7 @@ import type protobuf from 'protobufjs';
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
 import { asUpstream } from '../../runtime/codecs/formats.ts';
 import { createProtobufCodec } from '../../runtime/codecs/protobuf.ts';
-import { deadlineOf } from '../../runtime/engine/endpoint-policy.ts';
+import type { Cancellation } from '../../runtime/engine/cancellation.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { checkRpcArgs, rpcOperation, unloadable } from '../../runtime/engine/rpc-call.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
@@ -85,18 +85,20 @@ export const grpcEndpoint: EndpointDef<GrpcEndpointConfig> = {
         const headers = [...endpointHeaders, ...compileHeaders(call.headers, cat.child('headers'))];
         const path = `/${service.fullName.slice(1)}/${method.name}`;
 
-        return async function grpcCall(ex: Exchange, signal: AbortSignal | undefined): Promise<CallResult> {
+        return async function grpcCall(ex: Exchange, cancel: Cancellation | undefined): Promise<CallResult> {
           const value = args ? await args.evaluate(ex) : ex.body;
           const bytes = requestCodec.encode(value) as Uint8Array;
           const metadata = new grpc.Metadata();
           metadata.set('x-request-id', ex.id);
           for (const [k, t] of headers) metadata.set(k, t.constant ?? (await t.render(ex)));
-          const deadline = deadlineOf(signal);
+          const deadline = cancel?.deadline;
           const answer = await new Promise<Buffer>((resolve, reject) => {
-            if (signal?.aborted) return reject(signal.reason);
-            const onAbort = () => {
-              reject(signal!.reason);
-              pending.cancel();
+            if (cancel?.aborted) return reject(cancel.reason);
+            const listener = {
+              cancelled: (reason: unknown) => {
+                reject(reason);
+                pending.cancel();
+              },
             };
             const pending = client!.makeUnaryRequest(
               path,
@@ -106,12 +108,12 @@ export const grpcEndpoint: EndpointDef<GrpcEndpointConfig> = {
               metadata,
               deadline === undefined ? {} : { deadline: new Date(deadline) },
               (err: ServiceError | null, reply?: Buffer) => {
-                signal?.removeEventListener('abort', onAbort);
+                cancel?.unlisten(listener);
                 if (err) reject(grpcError(err, name, path));
                 else resolve(reply ?? Buffer.alloc(0));
               },
             );
-            signal?.addEventListener('abort', onAbort, { once: true });
+            cancel?.listen(listener);
           });
           return { raw: answer, codec: responseCodec };
         };

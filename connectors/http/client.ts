@@ -7,6 +7,7 @@
 import type { Dispatcher, Pool } from 'undici';
 import { lazyModule } from '../../runtime/lazy.ts';
 import type { CompileContext, Health } from '../../runtime/contract.ts';
+import type { CancelListener, Cancellation } from '../../runtime/engine/cancellation.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { Balancer, outlierSchema, type Member, type OutlierConfig } from '../../runtime/engine/balancer.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
@@ -62,54 +63,58 @@ const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 export interface HttpClient {
   /** Sends with the endpoint's credentials; a 401 under OAuth2 is retried once with a fresh token. */
-  send(req: HttpRequest, ex: Exchange, signal: AbortSignal | undefined): Promise<HttpResponse>;
+  send(req: HttpRequest, ex: Exchange, cancel: Cancellation | undefined): Promise<HttpResponse>;
   close(deadline: AbortSignal): Promise<void>;
   health(): Health;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  bytes: Uint8Array;
+/** What the calls of one client share: where answers and failures are accounted. */
+interface ClientCore {
+  readonly name: string;
+  readonly balancer: Balancer<Target>;
+  readonly parseHeaders: (raw: Buffer[]) => Headers;
 }
 
 /**
- * Collects one answer straight from undici's dispatch handler. pool.request() would wrap it in
- * a Readable stream and an AsyncResource and listen on the signal twice, all to be read whole
- * at once here: that was a tenth of the instructions of an S1 request (bench/instructions.ts).
- * Like pool.request(), it aborts the call when `signal` does, with the signal's reason, and
- * the pool's maxResponseSize still bounds what is collected.
+ * One call, collecting its answer straight from undici's dispatch handler. pool.request()
+ * would wrap it in a Readable stream and an AsyncResource and listen on the signal twice, all
+ * to be read whole at once here: that was a tenth of the instructions of an S1 request
+ * (bench/instructions.ts). The call settles itself (balancer accounting, error mapping), so a
+ * send is no async frame of its own. Like pool.request() with a signal, it aborts when
+ * `cancel` fires, with its reason; the pool's maxResponseSize still bounds what is collected.
  */
-class Collector implements Dispatcher.DispatchHandler {
+class PendingCall implements Dispatcher.DispatchHandler, CancelListener {
   #status = 0;
   #headers: Headers = {};
   #chunks: Buffer[] = [];
   #size = 0;
   #abort: ((err?: Error) => void) | undefined;
   #aborted: Error | undefined;
-  readonly #signal: AbortSignal | undefined;
-  readonly #onAbort: (() => void) | undefined;
-  readonly #parseHeaders: (raw: Buffer[]) => Headers;
-  readonly #resolve: (a: Answer) => void;
+  readonly #core: ClientCore;
+  readonly #member: Member<Target>;
+  readonly #method: string;
+  /** The path without a secret query: what answers and messages show. */
+  readonly #shown: string;
+  readonly #cancel: Cancellation | undefined;
+  readonly #resolve: (res: HttpResponse) => void;
   readonly #reject: (err: unknown) => void;
 
-  constructor(signal: AbortSignal | undefined, parseHeaders: (raw: Buffer[]) => Headers, resolve: (a: Answer) => void, reject: (err: unknown) => void) {
-    this.#parseHeaders = parseHeaders;
+  constructor(core: ClientCore, member: Member<Target>, method: string, shown: string, cancel: Cancellation | undefined, resolve: (res: HttpResponse) => void, reject: (err: unknown) => void) {
+    this.#core = core;
+    this.#member = member;
+    this.#method = method;
+    this.#shown = shown;
     this.#resolve = resolve;
     this.#reject = reject;
-    if (signal === undefined) return;
-    if (signal.aborted) {
-      this.#aborted = signal.reason as Error;
-      return;
-    }
-    this.#signal = signal;
-    this.#onAbort = () => {
-      this.#aborted = signal.reason as Error;
-      this.#abort?.(this.#aborted);
-    };
-    signal.addEventListener('abort', this.#onAbort, { once: true });
+    this.#cancel = cancel;
+    cancel?.listen(this);
+  }
+
+  cancelled(reason: unknown): void {
+    this.#aborted = reason as Error;
+    this.#abort?.(this.#aborted);
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -121,7 +126,7 @@ class Collector implements Dispatcher.DispatchHandler {
     // 1xx answers (100 Continue, 103 Early Hints) come before the real one.
     if (status < 200) return true;
     this.#status = status;
-    this.#headers = this.#parseHeaders(raw);
+    this.#headers = this.#core.parseHeaders(raw);
     return true;
   }
 
@@ -132,19 +137,22 @@ class Collector implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.#done();
+    this.#cancel?.unlisten(this);
     const chunks = this.#chunks;
     const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.#size);
-    this.#resolve({ status: this.#status, headers: this.#headers, bytes });
+    const { balancer } = this.#core;
+    if (this.#status >= 500) balancer.failure(this.#member);
+    else balancer.success(this.#member);
+    this.#resolve({ status: this.#status, headers: this.#headers, bytes, method: this.#method, path: this.#shown });
   }
 
   onError(err: Error): void {
-    this.#done();
-    this.#reject(err);
-  }
-
-  #done(): void {
-    if (this.#onAbort !== undefined) this.#signal!.removeEventListener('abort', this.#onAbort);
+    const cancel = this.#cancel;
+    cancel?.unlisten(this);
+    // A cancelled call says nothing about the target; a timed-out one does.
+    const cancelled = cancel?.aborted && (cancel.reason as Error | undefined)?.name !== 'TimeoutError';
+    if (!cancelled) this.#core.balancer.failure(this.#member);
+    this.#reject(networkError(err, this.#core.name, `${this.#method} ${this.#member.target.origin}${this.#shown}`));
   }
 }
 
@@ -170,47 +178,32 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
     });
   }
   const balancer = new Balancer(targets, config.outlier);
-  const { parseHeaders } = undici.util;
   const auth = createAuth(name, config.auth, at.child('auth'));
 
-  const fail = (member: Member<Target>, signal: AbortSignal | undefined): void => {
-    // A cancelled call says nothing about the target; a timed-out one does.
-    const cancelled = signal?.aborted && (signal.reason as Error | undefined)?.name !== 'TimeoutError';
-    if (!cancelled) balancer.failure(member);
-  };
+  const core: ClientCore = { name, balancer, parseHeaders: undici.util.parseHeaders };
 
-  const sendOnce = async (req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> => {
-    const member = balancer.pick();
-    const { pool, origin, basePath } = member.target;
-    let path = basePath + req.path;
-    if (!path.startsWith('/')) path = `/${path}`;
-    const shown = path;
-    if (req.secretQuery) path += (path.includes('?') ? '&' : '?') + req.secretQuery;
-    let answer: Answer;
-    try {
-      answer = await new Promise<Answer>((resolve, reject) => {
-        pool.dispatch({ path, method: req.method as 'GET', headers: req.headers, body: req.body }, new Collector(signal, parseHeaders, resolve, reject));
-      });
-    } catch (err) {
-      fail(member, signal);
-      throw networkError(err, name, `${req.method} ${origin}${shown}`);
-    }
-    if (answer.status >= 500) balancer.failure(member);
-    else balancer.success(member);
-    return { status: answer.status, headers: answer.headers, bytes: answer.bytes, method: req.method, path: shown };
-  };
+  const sendOnce = (req: HttpRequest, cancel: Cancellation | undefined): Promise<HttpResponse> =>
+    new Promise((resolve, reject) => {
+      const member = balancer.pick();
+      const { pool, basePath } = member.target;
+      let path = basePath + req.path;
+      if (!path.startsWith('/')) path = `/${path}`;
+      const shown = path;
+      if (req.secretQuery) path += (path.includes('?') ? '&' : '?') + req.secretQuery;
+      pool.dispatch({ path, method: req.method as 'GET', headers: req.headers, body: req.body }, new PendingCall(core, member, req.method, shown, cancel, resolve, reject));
+    });
 
   return {
     // Without credentials a call is just sendOnce: no wrapper frame around it.
     send: !auth
-      ? (req, _ex, signal) => sendOnce(req, signal)
-      : async (req, ex, signal) => {
+      ? (req, _ex, cancel) => sendOnce(req, cancel)
+      : async (req, ex, cancel) => {
           const used = await auth.apply(req, ex);
-          const res = await sendOnce(req, signal);
+          const res = await sendOnce(req, cancel);
           if (res.status !== 401 || !auth.refresh || used === undefined) return res;
           auth.refresh(used);
           await auth.apply(req, ex);
-          return sendOnce(req, signal);
+          return sendOnce(req, cancel);
         },
     async close(deadline) {
       await auth?.close();

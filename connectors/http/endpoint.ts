@@ -8,6 +8,7 @@ import type { Codec } from '../../runtime/codecs/codec.ts';
 import { asUpstream, createCodecs, formatOfMediaType, FORMATS, mediaTypeOf, type Format } from '../../runtime/codecs/formats.ts';
 import { createProtobufCodec } from '../../runtime/codecs/protobuf.ts';
 import type { XmlOptions } from '../../runtime/codecs/xml.ts';
+import type { Cancellation } from '../../runtime/engine/cancellation.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import type { Template } from '../../runtime/expr/template.ts';
@@ -95,7 +96,7 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
         const body = call.body !== undefined ? cat.expression(call.body, 'body') : undefined;
         const sendsBody = body !== undefined || METHODS_WITH_BODY.has(method);
 
-        return async function httpCall(ex: Exchange, signal: AbortSignal | undefined): Promise<CallResult> {
+        return async function httpCall(ex: Exchange, cancel: Cancellation | undefined): Promise<CallResult> {
           let url = '';
           if (path) {
             // Most paths render synchronously (compiled expressions): no await, no extra tick.
@@ -115,7 +116,7 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
             payload = body ? sending.encode(value) : (ex.rawIn(format) ?? sending.encode(ex.body));
             h['content-type'] ??= sending.mediaType;
           }
-          const res = await client.send({ method, path: url, headers: h, body: payload }, ex, signal);
+          const res = await client.send({ method, path: url, headers: h, body: payload }, ex, cancel);
           const codec = codecOf(res.headers['content-type']);
           if (res.status >= 400) throw upstreamStatusError(name, res, bestEffort(codec, res.bytes));
           return { raw: res.bytes.length > 0 ? res.bytes : undefined, codec, status: res.status };

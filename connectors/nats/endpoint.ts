@@ -39,7 +39,7 @@ export const natsEndpoint: EndpointDef<NatsEndpointConfig> = {
       kind: 'nats',
       publisher: {
         codec,
-        async send(m, signal) {
+        async send(m, cancel) {
           const nc = link.connection;
           if (!nc || !link.connected) throw new WeftError('CONNECTION_FAILED', `nats endpoint ${name} is not connected to ${config.url}`, { endpoint: name });
           const h = nats.headers();
@@ -47,11 +47,11 @@ export const natsEndpoint: EndpointDef<NatsEndpointConfig> = {
           if (m.contentType) h.set('content-type', m.contentType);
           if (m.correlationId) h.set('correlation-id', m.correlationId);
           try {
-            signal?.throwIfAborted();
+            cancel?.throwIfAborted();
             await js.jetstream(nc).publish(m.key, typeof m.payload === 'string' ? new TextEncoder().encode(m.payload) : m.payload, { headers: h, msgID: randomUUID() });
           } catch (err) {
             const e = err as Error & { name?: string };
-            if (signal?.aborted) throw err;
+            if (cancel?.aborted) throw err;
             if (e.name === 'NoRespondersError' || /no responders/i.test(e.message)) {
               throw new WeftError('UNROUTABLE', `no JetStream stream takes subject '${m.key}'`, { endpoint: name, cause: err });
             }

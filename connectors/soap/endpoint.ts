@@ -8,6 +8,7 @@ import { lazyModule } from '../../runtime/lazy.ts';
 
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
 import { createXmlCodec, type XmlCodec } from '../../runtime/codecs/xml.ts';
+import type { Cancellation } from '../../runtime/engine/cancellation.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import type { Expression } from '../../runtime/expr/expression.ts';
@@ -179,7 +180,7 @@ export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
           return fixed;
         };
 
-        return async function soapCall(ex: Exchange, signal: AbortSignal | undefined): Promise<CallResult> {
+        return async function soapCall(ex: Exchange, cancel: Cancellation | undefined): Promise<CallResult> {
           const parts = body ? await body.evaluate(ex) : ex.body;
           let entries = soapHeaders ? ((await soapHeaders.evaluate(ex)) as Record<string, unknown> | undefined) : undefined;
           if (security) entries = { ...entries, ...usernameToken(security.username, password, security.passwordType ?? 'text', security.mustUnderstand ?? true) };
@@ -189,7 +190,7 @@ export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
           for (const [k, t] of headers) h[k] = t.constant ?? (await t.render(ex));
           h['content-type'] = f.contentType;
           if (f.soapAction !== undefined) h.soapaction = f.soapAction;
-          const res = await client.send({ method: 'POST', path: '', headers: h, body: xml }, ex, signal);
+          const res = await client.send({ method: 'POST', path: '', headers: h, body: xml }, ex, cancel);
           return { value: answerOf(name, operation, res, codec, arrays), status: res.status };
         };
       },

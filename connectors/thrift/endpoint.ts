@@ -3,10 +3,11 @@
  * name, with no generated code. TCP (framed or buffered transport, a pool of connections
  * opened at start and reopened on failure) or HTTP; binary or compact protocol. Declared
  * exceptions become THRIFT_EXCEPTION, TApplicationException becomes THRIFT_APPLICATION.
- * Timeouts come from the endpoint policy through the call's AbortSignal.
+ * Timeouts come from the endpoint policy through the call's cancellation.
  */
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
 import { PROTOCOLS, TruncatedError, type ProtocolName } from '../../runtime/codecs/thrift-wire.ts';
+import type { Cancellation } from '../../runtime/engine/cancellation.ts';
 import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { checkRpcArgs, rpcOperation, unloadable } from '../../runtime/engine/rpc-call.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
@@ -25,7 +26,7 @@ interface ThriftEndpointConfig {
 }
 
 interface Transport {
-  request<T>(message: Buffer, read: ReplyReader<T> | undefined, signal: AbortSignal | undefined): Promise<T | undefined>;
+  request<T>(message: Buffer, read: ReplyReader<T> | undefined, cancel: Cancellation | undefined): Promise<T | undefined>;
   stop(deadline: AbortSignal): Promise<void>;
 }
 
@@ -82,12 +83,12 @@ export const thriftEndpoint: EndpointDef<ThriftEndpointConfig> = {
           }
         };
 
-        return async function thriftCall(ex: Exchange, signal: AbortSignal | undefined): Promise<CallResult> {
+        return async function thriftCall(ex: Exchange, cancel: Cancellation | undefined): Promise<CallResult> {
           const value = args ? await args.evaluate(ex) : ex.body;
           const id = (seqid = (seqid + 1) & 0x7fffffff);
           const message = encodeCall(protocol, fn, value, id);
           const read: ReplyReader<Reply> | undefined = fn.oneway ? undefined : (bytes) => readReply(bytes, id);
-          const reply = await transport!.request(message, read, signal);
+          const reply = await transport!.request(message, read, cancel);
           if (reply === undefined) return { value: null }; // oneway: nothing comes back
           if (!reply.ok) throw reply.error;
           return { value: reply.value };

@@ -5,6 +5,7 @@
  */
 import type { Pool } from 'undici';
 import { lazyModule } from '../../runtime/lazy.ts';
+import { signalOf, type Cancellation } from '../../runtime/engine/cancellation.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import { networkError } from '../http/network-errors.ts';
 import { INCOMPLETE, type ReplyReader } from './tcp-pool.ts';
@@ -24,7 +25,7 @@ export class HttpTransport {
     this.#pool = new undici.Pool(url.origin, { maxResponseSize: maxReply, connections: max, keepAliveTimeout: 4_000 });
   }
 
-  async request<T>(message: Buffer, read: ReplyReader<T> | undefined, signal: AbortSignal | undefined): Promise<T | undefined> {
+  async request<T>(message: Buffer, read: ReplyReader<T> | undefined, cancel: Cancellation | undefined): Promise<T | undefined> {
     const path = this.#url.pathname + this.#url.search;
     let status: number;
     let bytes: Buffer;
@@ -34,12 +35,12 @@ export class HttpTransport {
         method: 'POST',
         headers: { 'content-type': MEDIA_TYPE, accept: MEDIA_TYPE },
         body: message,
-        signal,
+        signal: signalOf(cancel),
       });
       status = res.statusCode;
       bytes = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
-      if (signal?.aborted) throw err;
+      if (cancel?.aborted) throw err;
       throw networkError(err, this.#endpoint, this.#url.href);
     }
     if (status >= 400) {

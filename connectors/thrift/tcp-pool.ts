@@ -6,6 +6,7 @@
  * the next call opens a new one (that is the reconnect). Replies are bounded by `maxReply`.
  */
 import { connect, type Socket } from 'node:net';
+import type { Cancellation } from '../../runtime/engine/cancellation.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import { networkError } from '../http/network-errors.ts';
 
@@ -64,22 +65,22 @@ class Connection {
 
   /**
    * Resolves true on the next data, false when `idleMs` pass without any; rejects when the
-   * socket dies or `signal` aborts.
+   * socket dies or `cancel` fires.
    */
-  more(signal: AbortSignal | undefined, idleMs?: number): Promise<boolean> {
+  more(cancel: Cancellation | undefined, idleMs?: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
       if (this.dead) return reject(Object.assign(new Error('connection closed before the reply was complete'), { code: 'ECONNRESET' }));
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => finish(signal!.reason);
+      if (cancel?.aborted) return reject(cancel.reason);
+      const listener = { cancelled: (reason: unknown) => finish(reason) };
       const idle = idleMs === undefined ? undefined : setTimeout(() => finish(undefined, false), idleMs);
       const finish = (err?: unknown, data = true) => {
         this.#wake = undefined;
         clearTimeout(idle);
-        signal?.removeEventListener('abort', onAbort);
+        cancel?.unlisten(listener);
         if (err === undefined) resolve(data);
         else reject(err);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      cancel?.listen(listener);
       this.#wake = finish;
     });
   }
@@ -128,20 +129,20 @@ export class TcpPool {
    * Sends one message and, unless `read` is undefined (oneway), reads its reply. The connection
    * is returned to the pool only after a clean exchange; on any failure it is closed.
    */
-  async request<T>(message: Buffer, read: ReplyReader<T> | undefined, signal: AbortSignal | undefined): Promise<T | undefined> {
-    const c = await this.#acquire(signal);
+  async request<T>(message: Buffer, read: ReplyReader<T> | undefined, cancel: Cancellation | undefined): Promise<T | undefined> {
+    const c = await this.#acquire(cancel);
     this.#busy++;
     let reusable = false;
     try {
       c.reset();
-      await this.#write(c, message, signal);
-      const result = read === undefined ? undefined : await this.#readReply(c, read, signal);
+      await this.#write(c, message, cancel);
+      const result = read === undefined ? undefined : await this.#readReply(c, read, cancel);
       // A oneway call that got bytes back has desynchronised the connection.
       reusable = !c.dead && (read !== undefined || c.received === 0);
       return result;
     } catch (err) {
-      // An abort is the caller's (the endpoint policy names it TIMEOUT or ABORTED).
-      if (signal?.aborted) throw err;
+      // A cancellation is the caller's (the endpoint policy names it TIMEOUT or ABORTED).
+      if (cancel?.aborted) throw err;
       throw networkError(err, this.#o.endpoint, this.target);
     } finally {
       this.#busy--;
@@ -163,27 +164,29 @@ export class TcpPool {
     this.#all.forEach((c) => c.socket.destroy());
   }
 
-  async #acquire(signal: AbortSignal | undefined): Promise<Connection> {
+  async #acquire(cancel: Cancellation | undefined): Promise<Connection> {
     if (this.#stopping) throw new WeftError('SHUTTING_DOWN', `endpoint ${this.#o.endpoint} is stopping`);
     for (let c = this.#idle.pop(); c; c = this.#idle.pop()) if (!c.dead) return c;
-    if (this.#open < this.#o.max) return this.#connect(signal);
+    if (this.#open < this.#o.max) return this.#connect(cancel);
     return new Promise<Connection>((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(signal!.reason);
+      const listener = {
+        cancelled: (reason: unknown) => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          reject(reason);
+        },
       };
       const waiter: Waiter = {
         resolve: (c) => {
-          signal?.removeEventListener('abort', onAbort);
+          cancel?.unlisten(listener);
           resolve(c);
         },
         reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
+          cancel?.unlisten(listener);
           reject(err);
         },
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
+      cancel?.listen(listener);
     });
   }
 
@@ -199,33 +202,35 @@ export class TcpPool {
     this.#connect(undefined).then(waiter.resolve, waiter.reject);
   }
 
-  #connect(signal: AbortSignal | undefined): Promise<Connection> {
+  #connect(cancel: Cancellation | undefined): Promise<Connection> {
     this.#open++;
     return new Promise<Connection>((resolve, reject) => {
-      if (signal?.aborted) {
+      if (cancel?.aborted) {
         this.#open--;
-        return reject(signal.reason);
+        return reject(cancel.reason);
       }
       // Not net.connect's own `signal` option: it would stay bound to the socket and kill it,
       // pooled and serving another call by then, when this call's timer fires later.
       const socket = connect({ host: this.#o.host, port: this.#o.port, noDelay: true, keepAlive: true });
-      const onAbort = () => {
-        socket.off('error', fail);
-        this.#open--;
-        socket.destroy();
-        reject(signal!.reason);
+      const listener = {
+        cancelled: (reason: unknown) => {
+          socket.off('error', fail);
+          this.#open--;
+          socket.destroy();
+          reject(reason);
+        },
       };
       const fail = (err: unknown) => {
-        signal?.removeEventListener('abort', onAbort);
+        cancel?.unlisten(listener);
         this.#open--;
         this.#lastError = `cannot connect to ${this.target}: ${(err as Error)?.message ?? err}`;
         socket.destroy();
         reject(networkError(err, this.#o.endpoint, this.target));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      cancel?.listen(listener);
       socket.once('error', fail);
       socket.once('connect', () => {
-        signal?.removeEventListener('abort', onAbort);
+        cancel?.unlisten(listener);
         socket.off('error', fail);
         this.#lastError = undefined;
         const c = new Connection(socket, (dead) => {
@@ -239,9 +244,9 @@ export class TcpPool {
     });
   }
 
-  #write(c: Connection, message: Buffer, signal: AbortSignal | undefined): Promise<void> {
+  #write(c: Connection, message: Buffer, cancel: Cancellation | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
+      if (cancel?.aborted) return reject(cancel.reason);
       let data = message;
       if (this.#o.framed) {
         const header = Buffer.allocUnsafe(4);
@@ -252,7 +257,7 @@ export class TcpPool {
     });
   }
 
-  async #readReply<T>(c: Connection, read: ReplyReader<T>, signal: AbortSignal | undefined): Promise<T> {
+  async #readReply<T>(c: Connection, read: ReplyReader<T>, cancel: Cancellation | undefined): Promise<T> {
     const { framed, maxReply, endpoint } = this.#o;
     // A buffered reply has no length: it is complete when it decodes. Decoding is retried when
     // the bytes have doubled since the last try, or when the peer pauses (BUFFERED_IDLE_MS), so
@@ -277,7 +282,7 @@ export class TcpPool {
         if (value !== INCOMPLETE) return value;
         if (bytes.length > maxReply) throw tooLarge(endpoint, bytes.length, maxReply);
       }
-      paused = !(await c.more(signal, !framed && c.received > tried ? BUFFERED_IDLE_MS : undefined));
+      paused = !(await c.more(cancel, !framed && c.received > tried ? BUFFERED_IDLE_MS : undefined));
     }
   }
 }

@@ -19,8 +19,6 @@ import { CircuitBreaker, circuitBreakerSchema, withCircuitBreaker, type CircuitB
 import { retrySchema, withRetry, type RetryConfig } from './policies/retry.ts';
 import { startCallLimit, withTimeLimit, withTimeout, type Limit, type Operation } from './policies/timeout.ts';
 
-export { deadlineOf } from './policies/timeout.ts';
-
 /** Options every endpoint takes beside its kind key. */
 export const ENDPOINT_COMMON = {
   timeout: { ...ref.duration, description: 'Time limit for one try of a call, connection included. Default 30s.' },
@@ -55,7 +53,7 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig, observer?
   return {
     name,
     kind: endpoint.kind,
-    publisher: publisher && { codec: publisher.codec, send: tagged(withTimeLimit((m, signal) => publisher.send(m, signal), timeoutMs, name), name) },
+    publisher: publisher && { codec: publisher.codec, send: tagged(withTimeLimit((m, cancel) => publisher.send(m, cancel), timeoutMs, name), name) },
     start: () => endpoint.start(),
     stop: (deadline) => endpoint.stop(deadline),
     health() {
@@ -80,9 +78,9 @@ export function withPolicies(endpoint: Endpoint, config: PolicyConfig, observer?
 }
 
 function tagged<A, R>(call: Operation<A, R>, name: string): Operation<A, R> {
-  return async function withEndpointName(ex, signal) {
+  return async function withEndpointName(ex, cancel) {
     try {
-      return await call(ex, signal);
+      return await call(ex, cancel);
     } catch (err) {
       throw named(err, name);
     }
@@ -101,12 +99,12 @@ function named(err: unknown, name: string): WeftError {
  * are on, and, given `timeoutMs`, is also the time limit of the (only) try.
  */
 function outermost(call: PreparedCall, name: string, kind: string, observer: CallObserver | undefined, timeoutMs: number | undefined): PreparedCall {
-  return async function endpointCall(ex, signal) {
+  return async function endpointCall(ex, cancel) {
     const began = observer ? performance.now() : 0;
     let limit: Limit | undefined;
     try {
-      if (timeoutMs !== undefined) limit = startCallLimit(ex, signal, timeoutMs, name);
-      const result = await call(ex, limit ? limit.signal : signal);
+      if (timeoutMs !== undefined) limit = startCallLimit(ex, cancel, timeoutMs, name);
+      const result = await call(ex, limit ?? cancel);
       observer?.observe(name, kind, undefined, (performance.now() - began) / 1000);
       return result;
     } catch (err) {

@@ -9,6 +9,7 @@
 import type { Codec } from '../codecs/codec.ts';
 import type { ErrorContext } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Cancellation } from './cancellation.ts';
 import type { Caller } from './caller.ts';
 import { Saga } from './saga.ts';
 
@@ -37,7 +38,8 @@ export interface ExchangeInit {
   headers?: Record<string, string>;
   params?: Record<string, string>;
   query?: Record<string, string | string[]>;
-  signal?: AbortSignal;
+  /** Fires when the message's work is cancelled (a failed parallel sibling, say). */
+  cancel?: Cancellation;
   /** The time budget of the whole message (a trigger's `timeout`); calls get what is left. */
   deadline?: Deadline;
 }
@@ -56,7 +58,7 @@ export interface ForkInit {
   /** The child's body; when the key is absent, the parent's (still undecoded if it was). */
   body?: unknown;
   vars: Record<string, unknown>;
-  signal: AbortSignal | undefined;
+  cancel: Cancellation | undefined;
   deadline: Deadline | undefined;
   /** A compensation runs outside the saga it belongs to: it gets a fresh one. */
   ownSaga?: boolean;
@@ -81,7 +83,7 @@ export class Exchange {
   #codec: Codec | undefined = undefined;
   #id: string;
   #log: Logger;
-  #signal: AbortSignal | undefined;
+  #cancel: Cancellation | undefined;
   #reply: Reply | undefined = undefined;
   #deadline: Deadline | undefined;
   #saga: Saga | undefined = undefined;
@@ -94,7 +96,7 @@ export class Exchange {
     this.headers = init.headers ?? {};
     this.params = init.params ?? {};
     this.query = init.query ?? {};
-    this.#signal = init.signal;
+    this.#cancel = init.cancel;
     this.#deadline = init.deadline;
   }
 
@@ -102,7 +104,7 @@ export class Exchange {
    * A child exchange for work that runs beside or after this one (parallel branches, foreach
    * items, compensations). It shares what belongs to the request (id, log, headers, params,
    * query, the saga of compensations) and owns what each concurrent piece must not race on:
-   * its body, its vars (a shallow copy, so writes stay its own), its reply, its signal.
+   * its body, its vars (a shallow copy, so writes stay its own), its reply, its cancellation.
    */
   fork(init: ForkInit): Exchange {
     const child = new Exchange({
@@ -113,7 +115,7 @@ export class Exchange {
       headers: this.headers,
       params: this.params,
       query: this.query,
-      signal: init.signal,
+      cancel: init.cancel,
       deadline: init.deadline,
     });
     child.vars = init.vars;
@@ -172,8 +174,8 @@ export class Exchange {
   get log(): Logger {
     return this.#log;
   }
-  get signal(): AbortSignal | undefined {
-    return this.#signal;
+  get cancel(): Cancellation | undefined {
+    return this.#cancel;
   }
   get deadline(): Deadline | undefined {
     return this.#deadline;

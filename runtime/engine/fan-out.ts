@@ -1,19 +1,20 @@
 /**
  * Runs several pieces of one message concurrently (parallel branches, foreach items) with the
- * two failure policies a user chooses between: fail fast (the first failure aborts the others'
- * in-flight calls through their AbortSignal, starts nothing new, waits for what is running to
+ * two failure policies a user chooses between: fail fast (the first failure cancels the others'
+ * in-flight calls, starts nothing new, waits for what is running to
  * settle, then fails with that first error) or settle (every piece finishes; a failure becomes
  * a `{ error: { code, message, status } }` record in its place).
  */
 import { WeftError } from '../errors.ts';
+import { ChildCancellation, type Cancellation } from './cancellation.ts';
 
 export interface FanOutOptions {
   /** How many pieces run at once (Infinity: all). */
   concurrency: number;
   /** Record failures in place instead of failing fast. */
   settle: boolean;
-  /** The parent's signal: when it aborts, everything here aborts and fails. */
-  signal: AbortSignal | undefined;
+  /** The parent's cancellation: when it fires, everything here is cancelled and fails. */
+  cancel: Cancellation | undefined;
 }
 
 /** What a settled failure looks like where its result would be. */
@@ -26,10 +27,10 @@ export function failureRecord(e: WeftError): FailureRecord {
 }
 
 /** A piece's result, or a promise of it: a piece that finished synchronously costs no promise. */
-export type Job = (index: number, signal: AbortSignal) => unknown;
+export type Job = (index: number, cancel: Cancellation) => unknown;
 
 /**
- * Calls `job(i, signal)` for i in 0..n-1, at most `concurrency` at a time, and returns the
+ * Calls `job(i, cancel)` for i in 0..n-1, at most `concurrency` at a time, and returns the
  * results in index order whatever order they finished in.
  */
 export function fanOut(n: number, options: FanOutOptions, job: Job): Promise<unknown[]> {
@@ -49,11 +50,8 @@ class Group {
   readonly done: Promise<unknown[]>;
   readonly #n: number;
   readonly #settle: boolean;
-  readonly #parent: AbortSignal | undefined;
-  // The group's signal follows the parent through a listener removed when the group is done,
-  // not AbortSignal.any, whose weak references cost GC time on every message.
-  readonly #controller = new AbortController();
-  readonly #forward: (() => void) | undefined;
+  /** The group's cancellation: fires with the parent's, or with the first failure (fail fast). */
+  readonly cancel: ChildCancellation;
   #running = 0;
   #next = 0;
   #finished = false;
@@ -69,21 +67,12 @@ class Group {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    const parent = (this.#parent = options.signal);
-    if (parent) {
-      const forward = (this.#forward = () => this.#controller.abort(parent.reason));
-      if (parent.aborted) forward();
-      else parent.addEventListener('abort', forward, { once: true });
-    }
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+    this.cancel = new ChildCancellation(options.cancel);
   }
 
   /** Everything at once (parallel branches, an unbounded foreach): no queue to take from. */
   startAll(job: Job): void {
-    while (this.#next < this.#n && !this.signal.aborted) this.#start(this.#next++, job);
+    while (this.#next < this.#n && !this.cancel.aborted) this.#start(this.#next++, job);
     this.#finishIfIdle();
   }
 
@@ -91,9 +80,9 @@ class Group {
   startWorkers(workers: number, job: Job): void {
     // An async wrapper, so a piece that ends synchronously starts the next from a fresh
     // microtask rather than one stack frame deeper per item (a long foreach would overflow).
-    const later = async (i: number, signal: AbortSignal): Promise<unknown> => job(i, signal);
+    const later = async (i: number, cancel: Cancellation): Promise<unknown> => job(i, cancel);
     const take = (): void => {
-      if (this.#next < this.#n && !this.signal.aborted) this.#start(this.#next++, later, take);
+      if (this.#next < this.#n && !this.cancel.aborted) this.#start(this.#next++, later, take);
     };
     for (let w = 0; w < workers; w++) take();
     this.#finishIfIdle();
@@ -103,7 +92,7 @@ class Group {
     this.#running++;
     let result: unknown;
     try {
-      result = job(i, this.signal);
+      result = job(i, this.cancel);
     } catch (err) {
       this.#failed(i, err, then);
       return;
@@ -123,11 +112,11 @@ class Group {
 
   #failed(i: number, err: unknown, then: (() => void) | undefined): void {
     const e = WeftError.from(err);
-    if (this.#settle && !this.#parent?.aborted) {
+    if (this.#settle && !this.cancel.parent?.aborted) {
       this.results[i] = failureRecord(e);
     } else if (this.#first === undefined) {
       this.#first = e;
-      this.#controller.abort(e);
+      this.cancel.abort(e);
     }
     this.#ended(then);
   }
@@ -141,11 +130,11 @@ class Group {
   /** Settles `done` once nothing runs and nothing more will start. */
   #finishIfIdle(): void {
     if (this.#running > 0 || this.#finished) return;
-    if (this.#next < this.#n && !this.signal.aborted) return;
+    if (this.#next < this.#n && !this.cancel.aborted) return;
     this.#finished = true;
-    if (this.#forward) this.#parent!.removeEventListener('abort', this.#forward);
+    this.cancel.release();
     if (this.#first !== undefined) this.#reject(this.#first);
-    else if (this.#parent?.aborted) this.#reject(new WeftError('ABORTED', 'the work was cancelled before it finished'));
+    else if (this.cancel.parent?.aborted) this.#reject(new WeftError('ABORTED', 'the work was cancelled before it finished'));
     else this.#resolve(this.results);
   }
 }

@@ -43,7 +43,7 @@ export class Saga {
   /**
    * Runs every pending compensation, last first, and forgets them. A failing compensation is
    * logged and reported but does not stop the others. Compensations run without the message's
-   * deadline or abort signal: undoing must not be skipped because the request ran out of time
+   * deadline or cancellation: undoing must not be skipped because the request ran out of time
    * (each call still has its endpoint's own timeout).
    */
   async compensate(ex: Exchange, cause: WeftError): Promise<Compensated[]> {
@@ -53,7 +53,7 @@ export class Saga {
       const child = ex.fork({
         body: { request: entry.request, result: entry.result },
         vars: { ...entry.vars },
-        signal: undefined,
+        cancel: undefined,
         deadline: undefined,
         ownSaga: true,
       });

@@ -39,11 +39,11 @@ export const callStep: StepDef<CallStepConfig> = {
     }
     if (as) {
       return async function callAs(ex) {
-        ex.vars[as] = valueOf(await prepared(ex, ex.signal));
+        ex.vars[as] = valueOf(await prepared(ex, ex.cancel));
       };
     }
     return async function call(ex) {
-      setBody(ex, await prepared(ex, ex.signal));
+      setBody(ex, await prepared(ex, ex.cancel));
     };
   },
 };
@@ -55,7 +55,7 @@ export const callStep: StepDef<CallStepConfig> = {
 function compensable(prepared: PreparedCall, as: string | undefined, steps: StepFn, step: string, endpoint: string): StepFn {
   return async function callWithCompensation(ex) {
     const request = ex.body;
-    const result = await prepared(ex, ex.signal);
+    const result = await prepared(ex, ex.cancel);
     const value = valueOf(result);
     if (as) ex.vars[as] = value;
     else ex.body = value;

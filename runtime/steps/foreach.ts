@@ -63,8 +63,8 @@ export const foreachStep: StepDef<ForeachConfig> = {
       }
       const all = list;
       const vars = ex.vars;
-      const results = await fanOut(all.length, { concurrency, settle, signal: ex.signal }, async (index, signal) => {
-        const child = ex.fork({ body: all[index], vars: { ...vars, index }, signal, deadline: ex.deadline });
+      const results = await fanOut(all.length, { concurrency, settle, cancel: ex.cancel }, async (index, cancel) => {
+        const child = ex.fork({ body: all[index], vars: { ...vars, index }, cancel, deadline: ex.deadline });
         try {
           await steps(child);
         } catch (err) {

@@ -62,8 +62,8 @@ export const parallelStep: StepDef<ParallelConfig> = {
       const deadline = soonerDeadline(ex.deadline, timeoutMs, what);
       const vars = ex.vars;
       // Not an async job: the branch's own promise carries its body, one frame less per branch.
-      const results = await fanOut(branches.length, { concurrency: Infinity, settle, signal: ex.signal }, (i, signal) => {
-        const child = ex.fork({ vars: { ...vars }, signal, deadline });
+      const results = await fanOut(branches.length, { concurrency: Infinity, settle, cancel: ex.cancel }, (i, cancel) => {
+        const child = ex.fork({ vars: { ...vars }, cancel, deadline });
         const pending = branches[i](child);
         return pending === undefined ? child.body : pending.then(() => child.body);
       });

@@ -50,7 +50,7 @@ export const publishStep: StepDef<{ publish: PublishConfig }> = {
       const h: Record<string, string> = {};
       for (const [k, t] of headers) h[k] = t.constant ?? (await t.render(ex));
       const routing = key.constant ?? (await key.render(ex));
-      await publisher.send({ key: routing, payload, contentType: codec.mediaType, headers: h, correlationId: ex.id }, ex.signal);
+      await publisher.send({ key: routing, payload, contentType: codec.mediaType, headers: h, correlationId: ex.id }, ex.cancel);
     };
   },
 };

@@ -34,7 +34,7 @@ export const tryStep: StepDef<TryConfig> = {
         await steps(ex);
       } catch (err) {
         // Cancelled work (a sibling branch failed, the caller left) is not this catch's to handle.
-        if (ex.signal?.aborted) throw err;
+        if (ex.cancel?.aborted) throw err;
         const outer = ex.error;
         ex.error = WeftError.from(err).toContext();
         try {

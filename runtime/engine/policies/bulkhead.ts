@@ -5,6 +5,7 @@
  */
 import type { PreparedCall } from '../../contract.ts';
 import { WeftError } from '../../errors.ts';
+import type { Cancellation } from '../cancellation.ts';
 
 export type ConcurrencyConfig = number | { limit: number; queue?: number };
 
@@ -47,7 +48,7 @@ export class Bulkhead {
   }
 
   /** Resolves when the caller holds a slot; rejects with BULKHEAD_FULL, or ABORTED while queued. */
-  enter(name: string, signal: AbortSignal | undefined): Promise<void> | undefined {
+  enter(name: string, cancel: Cancellation | undefined): Promise<void> | undefined {
     if (this.#inFlight < this.limit) {
       this.#inFlight++;
       return undefined;
@@ -60,17 +61,17 @@ export class Bulkhead {
     return new Promise((resolve, reject) => {
       const waiter = {
         wake: () => {
-          signal?.removeEventListener('abort', onAbort);
+          cancel?.unlisten(waiter);
           resolve();
         },
+        cancelled: () => {
+          const i = this.#waiting.indexOf(waiter);
+          if (i !== -1) this.#waiting.splice(i, 1);
+          reject(new WeftError('ABORTED', `call to ${name} was cancelled while waiting for a slot`));
+        },
       };
-      const onAbort = () => {
-        const i = this.#waiting.indexOf(waiter);
-        if (i !== -1) this.#waiting.splice(i, 1);
-        reject(new WeftError('ABORTED', `call to ${name} was cancelled while waiting for a slot`));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiting.push(waiter);
+      cancel?.listen(waiter);
     });
   }
 
@@ -83,11 +84,11 @@ export class Bulkhead {
 }
 
 export function withBulkhead(call: PreparedCall, bulkhead: Bulkhead, name: string): PreparedCall {
-  return async function limited(ex, signal) {
-    const waiting = bulkhead.enter(name, signal);
+  return async function limited(ex, cancel) {
+    const waiting = bulkhead.enter(name, cancel);
     if (waiting) await waiting;
     try {
-      return await call(ex, signal);
+      return await call(ex, cancel);
     } finally {
       bulkhead.leave();
     }

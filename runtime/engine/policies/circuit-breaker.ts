@@ -99,12 +99,12 @@ export class CircuitBreaker {
 }
 
 export function withCircuitBreaker(call: PreparedCall, breaker: CircuitBreaker, name: string): PreparedCall {
-  return async function guarded(ex, signal) {
+  return async function guarded(ex, cancel) {
     const granted = breaker.acquire();
     if (!granted) throw new WeftError('CIRCUIT_OPEN', `circuit of endpoint ${name} is open after repeated failures`);
     const trial = granted === 'trial';
     try {
-      const result = await call(ex, signal);
+      const result = await call(ex, cancel);
       breaker.success(trial);
       return result;
     } catch (err) {

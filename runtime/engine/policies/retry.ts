@@ -74,13 +74,13 @@ export function withRetry(
   const codes = config.on ? new Set(config.on) : undefined;
   const shouldRetry = (e: WeftError) => (codes ? codes.has(e.code) : e.retryable);
 
-  return async function retried(ex, signal) {
+  return async function retried(ex, cancel) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await call(ex, signal);
+        return await call(ex, cancel);
       } catch (err) {
         const e = WeftError.from(err);
-        if (attempt >= attempts || !shouldRetry(e) || signal?.aborted) throw e;
+        if (attempt >= attempts || !shouldRetry(e) || cancel?.aborted) throw e;
         let wait = backoffDelay(attempt, baseMs, maxMs);
         const status = e.code === 'UPSTREAM_STATUS' ? upstreamStatus(e) : undefined;
         if (status !== undefined && RETRY_AFTER_STATUSES.has(status)) {
@@ -92,7 +92,7 @@ export function withRetry(
         }
         ex.log.debug({ endpoint: name, attempt, code: e.code, waitMs: wait }, 'retrying call');
         onRetry?.(e.code);
-        await sleep(wait, signal, `retry of ${name}`);
+        await sleep(wait, cancel, `retry of ${name}`);
       }
     }
   };

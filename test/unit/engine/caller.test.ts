@@ -34,7 +34,7 @@ describe('auth in expressions', () => {
     const bare = new Exchange({ id: 'r2', log: silentLogger(), env: {}, flow: { name: 'f' } });
     assert.equal(await compileExpression('auth.claims.sub').evaluate(bare), undefined);
     const ex = exchange();
-    const child = ex.fork({ vars: {}, signal: undefined, deadline: undefined });
+    const child = ex.fork({ vars: {}, cancel: undefined, deadline: undefined });
     assert.equal(child.auth, ex.auth);
   });
 

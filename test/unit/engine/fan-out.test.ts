@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Cancellation } from '../../../runtime/engine/cancellation.ts';
 import { fanOut } from '../../../runtime/engine/fan-out.ts';
 import { WeftError } from '../../../runtime/errors.ts';
 
-const all = { concurrency: Infinity, settle: false, signal: undefined };
+const all = { concurrency: Infinity, settle: false, cancel: undefined };
+const cancelled = (cancel: Cancellation): Promise<unknown> => new Promise((resolve) => cancel.listen({ cancelled: resolve }));
 
 describe('fanOut', () => {
   it('returns results in index order, whether a piece answers synchronously or later', async () => {
@@ -15,9 +17,10 @@ describe('fanOut', () => {
 
   it('fails fast: the first failure aborts the siblings, which are awaited before it is thrown', async () => {
     let siblingSettled = false;
-    const failing = fanOut(2, all, async (i, signal) => {
+    const failing = fanOut(2, all, async (i, cancel) => {
       if (i === 0) throw new WeftError('UPSTREAM_STATUS', 'first');
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      const reason = await cancelled(cancel);
+      assert.equal((reason as WeftError).message, 'first');
       await sleep(5);
       siblingSettled = true;
       throw new WeftError('ABORTED', 'second');
@@ -42,10 +45,21 @@ describe('fanOut', () => {
   });
 
   it('a parent abort fails the group with ABORTED', async () => {
-    const parent = new AbortController();
-    const running = fanOut(2, { ...all, settle: true, signal: parent.signal }, (_i, signal) => new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })));
-    parent.abort();
+    const parent = new Cancellation();
+    const running = fanOut(2, { ...all, settle: true, cancel: parent }, (_i, cancel) => cancelled(cancel));
+    parent.abort(new Error('gone'));
     await assert.rejects(running, (e: WeftError) => e.code === 'ABORTED');
+  });
+
+  it('a finished group no longer listens to its parent', async () => {
+    const parent = new Cancellation();
+    let heard = 0;
+    await fanOut(2, { ...all, cancel: parent }, (_i, cancel) => {
+      cancel.listen({ cancelled: () => heard++ });
+      return 1;
+    });
+    parent.abort(new Error('later'));
+    assert.equal(heard, 0);
   });
 
   it('bounded: never more than `concurrency` at once, and a long run of synchronous pieces does not grow the stack', async () => {
