@@ -9,7 +9,7 @@ import { Hono, type Context } from 'hono';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { TrieRouter } from 'hono/router/trie-router';
 import { randomUUID } from 'node:crypto';
-import { validateHeaderName, validateHeaderValue, type IncomingMessage, type Server } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Pipeline, RuntimeServices, Trigger, TriggerDef } from '../../runtime/contract.ts';
@@ -17,6 +17,7 @@ import type { Codec } from '../../runtime/codecs/codec.ts';
 import { createCodecs, createNegotiator, formatOfMediaType, FORMATS, mediaTypeOf, TYPED_FORMATS, type Format } from '../../runtime/codecs/formats.ts';
 import { compileTypedCodecs, typedFormatProperties, type TypedFormatConfig } from '../../runtime/codecs/typed.ts';
 import type { XmlOptions } from '../../runtime/codecs/xml.ts';
+import { Cancellation } from '../../runtime/engine/cancellation.ts';
 import { Exchange, type Reply } from '../../runtime/engine/exchange.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import { compileSchemaFile } from '../../runtime/json-schema.ts';
@@ -47,6 +48,9 @@ type Env = { Bindings: HttpBindings };
 
 /** The route label of requests that matched no route: one series, whatever paths were tried. */
 const UNMATCHED_ROUTE = '(unmatched)';
+
+/** The status observed for a request whose caller hung up before its answer (nginx uses the same). */
+const CALLER_CLOSED = 499;
 
 export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
   name: 'http',
@@ -131,6 +135,13 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       const id = headers['x-request-id'] || randomUUID();
       const arrived = performance.now();
       inflight.enter();
+      // A caller that hangs up cancels the calls its request still has in flight (and starts no
+      // new ones), as Go's request context does for KrakenD: no upstream work for nobody.
+      const cancel = new Cancellation();
+      const outgoing: ServerResponse = c.env.outgoing;
+      outgoing.on('close', () => {
+        if (!outgoing.writableFinished) cancel.abort(new WeftError('ABORTED', 'the caller closed the connection before it was answered'));
+      });
       let res: Response;
       try {
         const negotiated = negotiate(headers.accept);
@@ -139,7 +150,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         }
         // The budget starts when the request arrived, so reading a slow body counts against it.
         const deadline = budgetMs === undefined ? undefined : { at: arrived + budgetMs, what: budgetName };
-        const ex = new Exchange({ id, log, env, flow, headers, params: c.req.param() as Record<string, string>, query: queryOf(req.url), deadline });
+        const ex = new Exchange({ id, log, env, flow, headers, params: c.req.param() as Record<string, string>, query: queryOf(req.url), deadline, cancel });
         if (guard !== undefined) await guard.check(ex, req);
         let requestFormat: Format | undefined;
         if (hasBody(req)) {
@@ -161,7 +172,11 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         await pipeline.run(ex);
         res = reply(ex, negotiated === 'any' ? (requestFormat ?? 'json') : negotiated, codecs, draining.aborted);
       } catch (err) {
-        res = respondError(err, id);
+        if (cancel.aborted) {
+          log.info({ reqId: id }, 'the caller closed the connection: its work was cancelled');
+          // nginx's 499: nobody reads it, but the metrics tell hang-ups from failures.
+          res = new Response(null, { status: CALLER_CLOSED });
+        } else res = respondError(err, id);
       } finally {
         inflight.leave();
       }

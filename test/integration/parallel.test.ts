@@ -77,6 +77,14 @@ steps:
         steps:
           - parallel:
               seen: { call: api, path: /ok }
+      - when: params.case = "hangup"
+        steps:
+          - parallel:
+              one: { call: api, path: /hold?hangup=1 }
+              two: { call: api, path: /hold?hangup=2 }
+            settle: true
+          - call: api
+            path: /ok?after-hangup
 `,
       { env: { BACKEND: backend.url } },
     );
@@ -89,8 +97,8 @@ steps:
     gateOpen = false;
   });
 
-  const post = (c: string, body: unknown = { n: 1 }) =>
-    flow.fetch(`/p/${c}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (c: string, body: unknown = { n: 1 }, signal?: AbortSignal) =>
+    flow.fetch(`/p/${c}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
 
   it('runs the branches at the same time and gathers each result under its name', async () => {
     const res = await post('gather', { n: 7 });
@@ -131,6 +139,22 @@ steps:
     const problem = await jsonOf(res);
     assert.equal(problem.code, 'DEADLINE_EXCEEDED');
     await backend.until(() => backend.abandoned.length > before);
+  });
+
+  it('a caller hanging up cancels the calls in flight (their connections close) and starts no more', async () => {
+    const caller = new AbortController();
+    const answer = post('hangup', { n: 1 }, caller.signal).catch((e: Error) => e);
+    await backend.until(() => backend.order.includes('GET /hold?hangup=1') && backend.order.includes('GET /hold?hangup=2'));
+    caller.abort();
+    assert.equal(((await answer) as Error).name, 'AbortError');
+    await backend.until(() => backend.abandoned.filter((r) => r.includes('hangup')).length === 2);
+    // The metrics tell a hang-up (nginx's 499) from a failure; it is observed once the flow has
+    // unwound. Without the cancellation the held calls would end by their 10 s timeout, which
+    // `settle` records, and the next call would go out before that.
+    const scrape = async () => (await (await fetch(`${flow.adminUrl}/metrics`)).text()).match(/weft_http_requests_total\{[^}]*status="499"[^}]*\} (\d+)/)?.[1];
+    for (let i = 0; i < 200 && (await scrape()) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await scrape(), '1');
+    assert.equal(backend.order.includes('GET /ok?after-hangup'), false, 'no call after the hang-up');
   });
 
   it('a branch named like a variable already set is refused with VAR_CONFLICT', async () => {
