@@ -32,5 +32,9 @@ const server = g.thrift.createServer(
   },
   { transport: g.thrift.TFramedTransport, protocol: g.thrift.TBinaryProtocol },
 );
+// The thrift package re-emits a client socket's errors on the server: without a listener, one
+// client resetting its connection (a pool closing a socket that has unread bytes, say) would
+// end the backend for every other target in the run.
+server.on('error', (err: Error) => console.error(`thrift backend: a client connection failed: ${err.message}`));
 server.listen(port, '127.0.0.1', () => console.error(`thrift backend on ${port}`));
 process.once('SIGTERM', () => process.exit(0));
