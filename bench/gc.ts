@@ -43,11 +43,13 @@ interface GcTotals {
   majors: number;
   pauseMs: number;
   maxPauseMs: number;
+  /** The young generation's size at the last collection (V8 grows and shrinks it). */
+  newSpaceBytes: number;
 }
 
 /** Sums the `--trace-gc-nvp` lines of `text` (one per collection; gc=s is a scavenge). */
 export function gcTotals(text: string): GcTotals {
-  const t: GcTotals = { allocated: 0, promoted: 0, scavenges: 0, majors: 0, pauseMs: 0, maxPauseMs: 0 };
+  const t: GcTotals = { allocated: 0, promoted: 0, scavenges: 0, majors: 0, pauseMs: 0, maxPauseMs: 0, newSpaceBytes: 0 };
   for (const line of text.split('\n')) {
     const kind = / gc=(\w+)/.exec(line)?.[1];
     if (kind === undefined) continue;
@@ -59,6 +61,7 @@ export function gcTotals(text: string): GcTotals {
     const pause = field('pause');
     t.pauseMs += pause;
     t.maxPauseMs = Math.max(t.maxPauseMs, pause);
+    t.newSpaceBytes = field('new_space_capacity') || t.newSpaceBytes;
   }
   return t;
 }
@@ -90,7 +93,8 @@ try {
       console.log(
         `${name} ${scenario}: ${(t.allocated / measured / 1024).toFixed(1)} KB allocated and ${(t.promoted / measured).toFixed(0)} B promoted per request; ` +
           `per 1000 requests ${(t.scavenges * 1000 / measured).toFixed(1)} scavenges, ${(t.majors * 1000 / measured).toFixed(2)} major GCs, ` +
-          `${(t.pauseMs * 1000 / measured).toFixed(1)} ms GC pause (longest ${t.maxPauseMs.toFixed(1)} ms; ${per(t.pauseMs * 1000)} us/request)`,
+          `${(t.pauseMs * 1000 / measured).toFixed(1)} ms GC pause (longest ${t.maxPauseMs.toFixed(1)} ms; ${per(t.pauseMs * 1000)} us/request); ` +
+          `young generation ${(t.newSpaceBytes / 1048576).toFixed(1)} MB`,
       );
     } finally {
       await pool.close();
