@@ -81,10 +81,11 @@ export function createRateLimit(config: RateLimitConfig, at: CompileContext, set
       const draw = buckets.take(keyOf(req, auth));
       out['ratelimit-limit'] = limit;
       out['ratelimit-remaining'] = String(draw.remaining);
-      out['ratelimit-reset'] = String(Math.ceil(draw.fullInMs / 1000));
+      // Rounded to whole milliseconds first: float noise must not add a second.
+      out['ratelimit-reset'] = String(Math.ceil(Math.round(draw.fullInMs) / 1000));
       if (draw.allowed) return;
       // Whole seconds, rounded up: a client that waits exactly this long finds a token.
-      const wait = Math.max(1, Math.ceil(draw.retryInMs / 1000));
+      const wait = Math.max(1, Math.ceil(Math.round(draw.retryInMs) / 1000));
       out['retry-after'] = String(wait);
       observer?.rejected(route);
       throw new WeftError('RATE_LIMITED', `more than ${config.rate} requests per ${period}${whose}; retry in ${wait} s`);
