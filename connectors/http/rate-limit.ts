@@ -9,6 +9,7 @@
  * The headers are those of draft-ietf-httpapi-ratelimit-headers up to -06 (RateLimit-Limit,
  * -Remaining, -Reset, in seconds), the ones clients and gateways read today.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { CompileContext, RateLimitObserver } from '../../runtime/contract.ts';
 import type { Caller } from '../../runtime/engine/caller.ts';
@@ -105,14 +106,24 @@ function compileKey(key: string | undefined, at: CompileContext, authenticated: 
     const header = name.toLowerCase();
     return (req) => {
       const v = req.headers[header];
-      return v === undefined ? '' : String(v);
+      return v === undefined ? '' : boundedKey(String(v));
     };
   }
   if (!authenticated) at.problem('FLOW_SCHEMA', `key ${key} reads the verified token: the trigger needs \`auth\``, 'key');
   return (_req, auth) => {
     const v = auth?.claims[name];
-    return v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+    return v === undefined || v === null ? '' : boundedKey(typeof v === 'string' ? v : JSON.stringify(v));
   };
+}
+
+const LONGEST_KEY = 128;
+
+/**
+ * maxKeys bounds how many keys are kept; this bounds their size. A caller chooses a header's
+ * value (up to the server's 16 KB of headers): a long one is kept as its SHA-256 instead.
+ */
+export function boundedKey(value: string): string {
+  return value.length <= LONGEST_KEY ? value : createHash('sha256').update(value).digest('base64');
 }
 
 /**

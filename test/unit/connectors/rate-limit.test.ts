@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressKey } from '../../../connectors/http/rate-limit.ts';
+import { addressKey, boundedKey } from '../../../connectors/http/rate-limit.ts';
 import { createTokenBuckets } from '../../../connectors/http/token-buckets.ts';
 
 function clock(start = 1_000): { now: () => number; advance(ms: number): void } {
@@ -97,5 +97,15 @@ describe('rate-limit address keys', () => {
     assert.equal(addressKey('2001:db8::1'), '2001:db8:0:0::/64');
     assert.equal(addressKey('::1'), '0:0:0:0::/64');
     assert.equal(addressKey('64:ff9b::192.0.2.33'), '64:ff9b:0:0::/64');
+  });
+});
+
+describe('rate-limit keys from headers and claims', () => {
+  it('keeps short values as they are and long ones as a fixed-size digest, distinct per value', () => {
+    assert.equal(boundedKey('tenant-42'), 'tenant-42');
+    const long = 'x'.repeat(16_000);
+    assert.ok(boundedKey(long).length <= 128);
+    assert.equal(boundedKey(long), boundedKey('x'.repeat(16_000)));
+    assert.notEqual(boundedKey(long), boundedKey(`${long}y`));
   });
 });
