@@ -179,6 +179,13 @@ export interface RuntimeMetrics {
   readonly calls: CallObserver;
   /** For a trigger's `auth`: one call per refused request. */
   readonly auth?: AuthObserver;
+  /** For a trigger's `rateLimit`: one call per refused request. */
+  readonly rateLimit?: RateLimitObserver;
+}
+
+/** A trigger's `rateLimit` reports each request it refused, by route. */
+export interface RateLimitObserver {
+  rejected(route: string): void;
 }
 
 /** A trigger's `auth` reports each refused request: its scheme and a reason from a fixed set. */

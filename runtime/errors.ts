@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: { status: 401, retryable: false, title: 'Credentials are missing or not valid' },
   FORBIDDEN: { status: 403, retryable: false, title: 'Credentials lack a required scope' },
   AUTH_UNAVAILABLE: { status: 503, retryable: true, title: 'Credentials cannot be checked now' },
+  RATE_LIMITED: { status: 429, retryable: true, title: 'Too many requests' },
+  CORS_REJECTED: { status: 403, retryable: false, title: 'Cross-origin request not allowed' },
   // Raised by the flow itself.
   FAILED: { status: 500, retryable: false, title: 'The flow raised an error' },
   EXPRESSION: { status: 500, retryable: false, title: 'Expression failed at run time' },

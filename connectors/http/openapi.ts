@@ -28,6 +28,8 @@ export interface RouteDescription {
   timeout: boolean;
   /** The trigger's `auth`, when it has one. */
   security: SecurityDescription | undefined;
+  /** Whether the trigger has a `rateLimit` (429 answers). */
+  rateLimited: boolean;
 }
 
 const BODYLESS = new Set(['GET', 'DELETE']);
@@ -114,6 +116,18 @@ function responses(route: RouteDescription, contentOf: (format: Format, schema: 
   }
   out['406'] = problem('NOT_ACCEPTABLE');
   if (route.timeout) out['504'] = problem('DEADLINE_EXCEEDED');
+  if (route.rateLimited) {
+    const seconds = (description: string) => ({ description, schema: { type: 'integer', minimum: 0 } });
+    out['429'] = {
+      ...problem('RATE_LIMITED'),
+      headers: {
+        'Retry-After': seconds('Seconds until a request can be admitted again.'),
+        'RateLimit-Limit': seconds('Requests admitted at once (the bucket size).'),
+        'RateLimit-Remaining': seconds('Requests left in the bucket: 0 on a 429.'),
+        'RateLimit-Reset': seconds('Seconds until the full limit is available again.'),
+      },
+    };
+  }
   if (route.security) {
     out['401'] = problem('UNAUTHENTICATED');
     if (route.security.scopes.length) out['403'] = problem('FORBIDDEN');

@@ -24,8 +24,10 @@ import { compileSchemaFile } from '../../runtime/json-schema.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseDuration, parseSize } from '../../runtime/units.ts';
 import { hasBody, readBody } from './body.ts';
+import { corsSchema, createCors, type Cors, type CorsConfig } from './cors.ts';
 import { describeRoute } from './openapi.ts';
 import { PROBLEM_TYPE, problemOf } from './problem.ts';
+import { createRateLimit, rateLimitSchema, type RateLimitConfig } from './rate-limit.ts';
 import { challengeOf, createGuard, triggerAuthSchema, type TriggerAuthConfig } from './security/guard.ts';
 import { xmlOptionsSchema } from './xml-options.ts';
 
@@ -38,6 +40,8 @@ interface HttpTriggerConfig extends TypedFormatConfig {
   timeout?: string | number;
   xml?: XmlOptions;
   auth?: TriggerAuthConfig;
+  rateLimit?: RateLimitConfig;
+  cors?: CorsConfig;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -75,6 +79,8 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       },
       xml: xmlOptionsSchema,
       auth: triggerAuthSchema,
+      rateLimit: rateLimitSchema,
+      cors: corsSchema,
       ...typedFormatProperties,
     },
     required: ['path'],
@@ -110,16 +116,26 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     const { log, inflight, draining } = services;
     // Who may call (security/guard.ts); without `auth` nothing runs per request.
     const guard = config.auth === undefined ? undefined : createGuard(config.auth, at.child('auth'), services.metrics);
+    // How many may call (rate-limit.ts) and from which web origins (cors.ts). Without them a
+    // request pays an `undefined` test for each, nothing more.
+    const limit = config.rateLimit === undefined ? undefined : createRateLimit(config.rateLimit, at.child('rateLimit'), { authenticated: guard !== undefined, route: config.path, observer: services.metrics?.rateLimit });
+    const arrivalLimit = limit?.stage === 'arrival' ? limit : undefined;
+    const callerLimit = limit?.stage === 'caller' ? limit : undefined;
+    const cors = config.cors === undefined ? undefined : createCors(config.cors, at.child('cors'), method);
+    const allow = cors?.allow ?? method;
     const flow = { name: at.flow.name };
     const env = at.flow.env;
 
-    const respondError = (err: unknown, id: string): Response => {
+    /** `edge`: headers every answer to the request carries (CORS, RateLimit-*), when the trigger has them. */
+    const respondError = (err: unknown, id: string, edge?: Record<string, string>): Response => {
       const e = WeftError.from(err);
       if (e.status >= 500) log.error({ reqId: id, code: e.code, step: e.step, endpoint: e.endpoint, err: e }, e.message);
+      // A flood of refusals must not become a flood of log lines: the metrics count them.
+      else if (e.code === 'RATE_LIMITED') log.debug({ reqId: id, code: e.code }, e.message);
       else log.info({ reqId: id, code: e.code, step: e.step }, e.message);
-      const headers: Record<string, string> = { 'content-type': PROBLEM_TYPE, 'x-request-id': id };
+      const headers: Record<string, string> = edge === undefined ? { 'content-type': PROBLEM_TYPE, 'x-request-id': id } : { ...edge, 'content-type': PROBLEM_TYPE, 'x-request-id': id };
       if (e.code === 'PAYLOAD_TOO_LARGE' || draining.aborted) headers.connection = 'close';
-      if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = method;
+      if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = allow;
       const challenge = challengeOf(e);
       if (challenge !== undefined) headers['www-authenticate'] = challenge;
       return new Response(JSON.stringify(problemOf(e, id)), { status: e.status, headers });
@@ -134,6 +150,19 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       const headers = req.headers as Record<string, string>;
       const id = headers['x-request-id'] || randomUUID();
       const arrived = performance.now();
+      let edge: Record<string, string> | undefined;
+      if (cors !== undefined) cors.allowOrigin(headers.origin, (edge = {}));
+      if (arrivalLimit !== undefined) {
+        try {
+          arrivalLimit.admit(req, undefined, (edge ??= {}));
+        } catch (err) {
+          // Refused before anything is allocated for the request: no Exchange, no body read.
+          req.resume();
+          const refused = respondError(err, id, edge);
+          observe(config.path, c, refused, arrived);
+          return refused;
+        }
+      }
       inflight.enter();
       // A caller that hangs up cancels the calls its request still has in flight (and starts no
       // new ones), as Go's request context does for KrakenD: no upstream work for nobody.
@@ -152,6 +181,14 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         const deadline = budgetMs === undefined ? undefined : { at: arrived + budgetMs, what: budgetName };
         const ex = new Exchange({ id, log, env, flow, headers, params: c.req.param() as Record<string, string>, query: queryOf(req.url), deadline, cancel });
         if (guard !== undefined) await guard.check(ex, req);
+        if (callerLimit !== undefined) {
+          try {
+            callerLimit.admit(req, ex.auth, (edge ??= {}));
+          } catch (err) {
+            req.resume();
+            throw err;
+          }
+        }
         let requestFormat: Format | undefined;
         if (hasBody(req)) {
           const contentType = headers['content-type'];
@@ -170,13 +207,13 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         }
         if (check) check(ex.body);
         await pipeline.run(ex);
-        res = reply(ex, negotiated === 'any' ? (requestFormat ?? 'json') : negotiated, codecs, draining.aborted);
+        res = reply(ex, negotiated === 'any' ? (requestFormat ?? 'json') : negotiated, codecs, draining.aborted, edge);
       } catch (err) {
         if (cancel.aborted) {
           log.info({ reqId: id }, 'the caller closed the connection: its work was cancelled');
           // nginx's 499: nobody reads it, but the metrics tell hang-ups from failures.
           res = new Response(null, { status: CALLER_CLOSED });
-        } else res = respondError(err, id);
+        } else res = respondError(err, id, edge);
       } finally {
         inflight.leave();
       }
@@ -190,10 +227,33 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       (route: string, error: (c: Context<Env>) => WeftError) =>
       (c: Context<Env>): Response => {
         const began = performance.now();
-        const res = respondError(error(c), idOf(c));
+        const res = respondError(error(c), idOf(c), corsOf(c));
         observe(route, c, res, began);
         return res;
       };
+    const corsOf = (c: Context<Env>): Record<string, string> | undefined => {
+      if (cors === undefined) return undefined;
+      const out: Record<string, string> = {};
+      cors.allowOrigin(c.env.incoming.headers.origin, out);
+      return out;
+    };
+
+    /** OPTIONS on the route with `cors`: the preflight, answered here; the flow does not run. */
+    const preflight = (c: Context<Env>, cors: Cors): Response => {
+      const began = performance.now();
+      const id = idOf(c);
+      let res: Response;
+      try {
+        const allowed = cors.preflight(c.env.incoming.headers);
+        // Not a preflight (no Origin or Access-Control-Request-Method): what OPTIONS means in RFC 9110.
+        const headers = allowed === undefined ? { allow: cors.allow, 'x-request-id': id } : { ...allowed, 'x-request-id': id };
+        res = new Response(null, { status: 204, headers });
+      } catch (err) {
+        res = respondError(err, id);
+      }
+      observe(config.path, c, res, began);
+      return res;
+    };
 
     // Exactly one handler matches any request, so hono dispatches it directly; a second route
     // or a middleware would put every request through its compose chain (several promises and
@@ -205,7 +265,10 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     anyMethod.add(METHOD_NAME_ALL, config.path, true);
     const notAllowed = failing(config.path, (c) => new WeftError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${config.path}; use ${method}`));
     const notFound = failing(UNMATCHED_ROUTE, (c) => new WeftError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
-    app.notFound((c) => (anyMethod.match(c.req.method, c.req.path)[0].length > 0 ? notAllowed(c) : notFound(c)));
+    app.notFound((c) => {
+      if (anyMethod.match(c.req.method, c.req.path)[0].length === 0) return notFound(c);
+      return cors !== undefined && c.req.method === 'OPTIONS' ? preflight(c, cors) : notAllowed(c);
+    });
     app.onError((err, c) => failing(config.path, () => WeftError.from(err))(c));
 
     let server: Server | undefined;
@@ -213,7 +276,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       describe: `${method} ${config.path}`,
       describeApi: () =>
         describeRoute(
-          { method, path: config.path, accept, schemaFile, message: config.message, struct: config.struct, thriftProtocol: config.thrift?.protocol, codecs, timeout: budgetMs !== undefined, security: guard?.description },
+          { method, path: config.path, accept, schemaFile, message: config.message, struct: config.struct, thriftProtocol: config.thrift?.protocol, codecs, timeout: budgetMs !== undefined, security: guard?.description, rateLimited: limit !== undefined },
           at.flow.name,
         ),
       address() {
@@ -266,15 +329,16 @@ function queryOf(url: string | undefined): Record<string, string | string[]> {
  * writes it without a Headers object (hono's c.body turns two or more headers into one). Reply
  * headers are lower-case already (the respond step makes them so), so merging by key is exact;
  * their values are checked here, as Headers would, so a bad one is still this request's error.
+ * `edge` headers (CORS, RateLimit-*) come first, so a respond step's own headers win.
  */
-function reply(ex: Exchange, wanted: Format, codecs: Map<Format, Codec>, closing: boolean): Response {
+function reply(ex: Exchange, wanted: Format, codecs: Map<Format, Codec>, closing: boolean, edge: Record<string, string> | undefined): Response {
   const r = ex.reply ?? DEFAULT_REPLY;
   const format = (r.format as Format | undefined) ?? wanted;
   const codec = r.codecs?.[format] ?? codecs.get(format);
   if (!codec) {
     throw new WeftError('NOT_ACCEPTABLE', `cannot answer in ${format}: no ${format === 'protobuf' ? 'message' : 'struct'} type for the reply (set it on respond or the trigger)`);
   }
-  const headers: Record<string, string> = { 'x-request-id': ex.id };
+  const headers: Record<string, string> = edge === undefined ? { 'x-request-id': ex.id } : { ...edge, 'x-request-id': ex.id };
   if (closing) headers.connection = 'close';
   let payload: string | Uint8Array | null = null;
   if (!NO_BODY_STATUS.has(r.status)) {

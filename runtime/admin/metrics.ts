@@ -8,7 +8,7 @@
  * codes from the catalogue or a flow's `fail` codes, status codes): nothing per message.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
-import type { AuthObserver, CallObserver, PolicyHealth, RequestObserver } from '../contract.ts';
+import type { AuthObserver, CallObserver, PolicyHealth, RateLimitObserver, RequestObserver } from '../contract.ts';
 import type { CircuitState } from '../engine/policies/circuit-breaker.ts';
 
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
@@ -21,6 +21,8 @@ export interface FlowMetrics {
   readonly calls: CallObserver;
   /** For the trigger's `auth`: one call per refused request. */
   readonly auth: AuthObserver;
+  /** For the trigger's `rateLimit`: one call per refused request. */
+  readonly rateLimit: RateLimitObserver;
   /** Where the endpoints' policy state (breakers, bulkheads) is read at scrape time. */
   watchPolicies(read: () => Record<string, PolicyHealth | undefined>): void;
   /** Text exposition for /metrics. */
@@ -68,6 +70,12 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
     name: 'weft_http_auth_rejections_total',
     help: "Requests the trigger's auth refused, by scheme (jwt, introspect, apiKey) and reason (missing, expired, signature, insufficient_scope, ...).",
     labelNames: ['scheme', 'reason'] as const,
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'weft_http_rate_limited_total',
+    help: "Requests the trigger's rateLimit refused (429), by route.",
+    labelNames: ['route'] as const,
     registers: [registry],
   });
   // Policy state is read from the policies when scraped: nothing is updated per call.
@@ -125,6 +133,11 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
     auth: {
       rejected(scheme, reason) {
         authRejections.inc({ scheme, reason });
+      },
+    },
+    rateLimit: {
+      rejected(route) {
+        rateLimited.inc({ route });
       },
     },
   };
