@@ -60,7 +60,7 @@ export interface ThriftPackage {
   TFramedTransport: unknown;
   createConnection(host: string, port: number, options: object): { once(event: string, cb: (...a: unknown[]) => void): void; on(event: string, cb: (...a: unknown[]) => void): void; end(): void };
   createClient(service: unknown, connection: unknown): Record<string, (...args: unknown[]) => void>;
-  createServer(service: unknown, handler: object, options: object): { listen(port: number, host: string, cb: () => void): void; address(): { port: number }; close(): void };
+  createServer(service: unknown, handler: object, options: object): { listen(port: number, host: string, cb: () => void): void; address(): { port: number }; close(): void; on(event: 'error', listener: (err: Error) => void): void };
 }
 
 export interface GeneratedOrder {
