@@ -1,7 +1,7 @@
 /**
  * The benchmark kit: every scenario against every target in one run, as ratios to the baselines.
  *   npm run bench [-- --targets weft,hono,node,nginx,nodered --scenarios s1,s2,s3,s4,s5
- *                    --duration 10 --warmup 3 --runs 3 --connections 50 --no-pin --no-docs]
+ *                    --duration 10 --warmup 10 --runs 3 --connections 50 --no-pin --no-docs]
  * S5 also starts a Thrift backend (bench/thrift-backend.ts).
  * Method (docs/benchmarks.md): a static nginx backend and wrk share one core, the targets the
  * other (taskset). For each load scenario all targets are up at once and measured in short
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     targets: { type: 'string', default: TARGETS.map((t) => t.name).join(',') },
     scenarios: { type: 'string', default: 's1,s2,s3,s4,s5' },
     duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     'no-pin': { type: 'boolean', default: false },
