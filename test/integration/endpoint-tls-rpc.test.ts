@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { startTestFlow, type TestFlow } from '../support/flow.ts';
+import { startTestFlow } from '../support/flow.ts';
 import { createTestPki, type TestPki } from '../support/certs.ts';
-import { generate, peerSkip, PEERS, startPythonServer, tempDir, type PythonServer } from '../support/python-peer.ts';
+import { generate, peerSkip, PEERS, PRICING_IDL, startPythonServer, tempDir, type PythonServer } from '../support/python-peer.ts';
 
 const PROTO = `syntax = "proto3";
 package vault.v1;
@@ -44,84 +44,79 @@ async function startGrpcServer(pki: TestPki): Promise<{ server: grpc.Server; por
   return { server, port };
 }
 
-const CERT_FILES = (pki: TestPki) => ({ 'certs/ca.pem': pki.pem.ca, 'certs/client.pem': pki.pem.clientCert, 'certs/client.key': pki.pem.clientKey });
+/** The endpoints both suites declare, by the `tls` they take (files under certs/). */
+const TLS_VARIANTS: Record<string, string> = {
+  mutual: '{ ca: certs/ca.pem, cert: certs/client.pem, key: certs/client.key }',
+  named: '{ ca: certs/ca.pem, cert: certs/client.pem, key: certs/client.key, servername: localhost }',
+  anonymous: '{ ca: certs/ca.pem }',
+  untrusted: '{ cert: certs/client.pem, key: certs/client.key }',
+};
 
-const respondError = `on_error:
+/**
+ * Starts a flow answering GET /<variant> with one call through the endpoint of that variant.
+ * `endpoint` writes the kind's line for a `tls` value; `call` the options of the call step.
+ */
+async function startRpcFlow(pki: TestPki, schemas: string, files: Record<string, string>, endpoint: (tls: string) => string, call: string, port: number) {
+  const flow = await startTestFlow(
+    `weft: 1
+name: rpc-tls
+schemas:
+  ${schemas}
+trigger:
+  http: { method: GET, path: "/:endpoint" }
+endpoints:
+${Object.entries(TLS_VARIANTS).map(([name, tls]) => `  ${name}:\n    ${endpoint(tls)}\n    timeout: 5s`).join('\n')}
+steps:
+  - choice:
+${Object.keys(TLS_VARIANTS).map((name) => `      - when: params.endpoint = "${name}"\n        steps: [{ call: ${name}, ${call} }]`).join('\n')}
+on_error:
   - respond: { status: error.status, body: '{ "code": error.code, "message": error.message }' }
-`;
+`,
+    { files: { ...files, 'certs/ca.pem': pki.pem.ca, 'certs/client.pem': pki.pem.clientCert, 'certs/client.key': pki.pem.clientKey }, env: { PORT: String(port) } },
+  );
+  const get = async (variant: string) => {
+    const res = await flow.fetch(`/${variant}`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  return { flow, get };
+}
+
+/** Without the CA the server is not trusted; without a client certificate it refuses. */
+async function assertRefusals(get: (variant: string) => Promise<{ status: number; body: Record<string, unknown> }>): Promise<void> {
+  const untrusted = await get('untrusted');
+  assert.equal(untrusted.status, 502);
+  assert.equal(untrusted.body.code, 'TLS_FAILED');
+  assert.match(String(untrusted.body.message), /not signed by a trusted CA/);
+  const anonymous = await get('anonymous');
+  assert.equal(anonymous.status, 502);
+  assert.equal(anonymous.body.code, 'TLS_FAILED');
+  assert.match(String(anonymous.body.message), /requires a client certificate|refused the client certificate/);
+}
 
 describe('grpc endpoint over TLS (grpc-js server, client certificate required)', () => {
   let pki: TestPki;
   let grpcServer: { server: grpc.Server; port: number };
-  let flow: TestFlow;
+  let running: Awaited<ReturnType<typeof startRpcFlow>>;
 
   before(async () => {
     pki = createTestPki();
     grpcServer = await startGrpcServer(pki);
-    const endpoint = (tls: string) => `grpc: { url: "127.0.0.1:\${env.PORT}", service: vault.v1.Vault, tls: ${tls} }\n    timeout: 5s`;
-    flow = await startTestFlow(
-      `weft: 1
-name: grpc-tls
-schemas:
-  proto: [proto/vault.proto]
-trigger:
-  http: { method: GET, path: "/:endpoint" }
-endpoints:
-  mutual:
-    ${endpoint('{ ca: certs/ca.pem, cert: certs/client.pem, key: certs/client.key }')}
-  named:
-    ${endpoint('{ ca: certs/ca.pem, cert: certs/client.pem, key: certs/client.key, servername: localhost }')}
-  anonymous:
-    ${endpoint('{ ca: certs/ca.pem }')}
-  untrusted:
-    ${endpoint('{ cert: certs/client.pem, key: certs/client.key }')}
-steps:
-  - choice:
-${['mutual', 'named', 'anonymous', 'untrusted'].map((e) => `      - when: params.endpoint = "${e}"\n        steps: [{ call: ${e}, operation: Get, args: '{ "sku": "A-1" }' }]`).join('\n')}
-${respondError}`,
-      { files: { 'proto/vault.proto': PROTO, ...CERT_FILES(pki) }, env: { PORT: String(grpcServer.port) } },
-    );
+    const endpoint = (tls: string) => `grpc: { url: "127.0.0.1:\${env.PORT}", service: vault.v1.Vault, tls: ${tls} }`;
+    running = await startRpcFlow(pki, 'proto: [proto/vault.proto]', { 'proto/vault.proto': PROTO }, endpoint, `operation: Get, args: '{ "sku": "A-1" }'`, grpcServer.port);
   });
   after(async () => {
-    await flow?.stop();
+    await running?.flow.stop();
     grpcServer?.server.forceShutdown();
     pki?.remove();
   });
 
-  const call = async (endpoint: string) => {
-    const res = await flow.fetch(`/${endpoint}`);
-    return { status: res.status, body: (await res.json()) as Record<string, string> };
-  };
-
   it('calls with the private CA and a client certificate; the server sees its CN', async () => {
-    assert.deepEqual(await call('mutual'), { status: 200, body: { sku: 'A-1', client: pki.clientCn } });
-    assert.deepEqual(await call('named'), { status: 200, body: { sku: 'A-1', client: pki.clientCn } });
+    assert.deepEqual(await running.get('mutual'), { status: 200, body: { sku: 'A-1', client: pki.clientCn } });
+    assert.deepEqual(await running.get('named'), { status: 200, body: { sku: 'A-1', client: pki.clientCn } });
   });
 
-  it('without the CA the server is not trusted; without a client certificate the server refuses: TLS_FAILED', async () => {
-    const untrusted = await call('untrusted');
-    assert.equal(untrusted.status, 502);
-    assert.equal(untrusted.body.code, 'TLS_FAILED');
-    assert.match(untrusted.body.message, /not signed by a trusted CA/);
-    const anonymous = await call('anonymous');
-    assert.equal(anonymous.status, 502);
-    assert.equal(anonymous.body.code, 'TLS_FAILED');
-    assert.match(anonymous.body.message, /requires a client certificate|refused the client certificate/);
-  });
+  it('without the CA the server is not trusted; without a client certificate the server refuses: TLS_FAILED', () => assertRefusals(running.get));
 });
-
-const IDL = `namespace py pricing
-exception NotFound { 1: string sku, 2: string reason }
-struct Quote { 1: required string sku, 2: i32 qty, 3: i64 cents, 4: list<string> tags }
-service Pricing {
-  Quote quote(1: string sku, 2: i32 qty) throws (1: NotFound notFound),
-  Quote echo(1: Quote item),
-  void ping(),
-  oneway void record(1: string note),
-  string slow(1: i32 ms),
-  string boom(),
-}
-`;
 
 const thriftSkip = peerSkip([['thrift', '--version']], ['thrift']);
 
@@ -129,63 +124,32 @@ describe('thrift endpoint over TLS (python3-thrift TSSLServerSocket, client cert
   const dir = tempDir('weft-thrift-tls-');
   let pki: TestPki;
   let server: PythonServer;
-  let flow: TestFlow;
+  let running: Awaited<ReturnType<typeof startRpcFlow>>;
 
   before(async () => {
     pki = createTestPki();
-    writeFileSync(join(dir.path, 'pricing.thrift'), IDL);
+    writeFileSync(join(dir.path, 'pricing.thrift'), PRICING_IDL);
     generate('thrift', ['--gen', 'py', '-out', dir.path, 'pricing.thrift'], dir.path);
     server = await startPythonServer(join(PEERS, 'thrift_server.py'), [dir.path, 'framed', 'binary', pki.files.serverCert, pki.files.serverKey, pki.files.ca]);
-    const endpoint = (tls: string) => `thrift: { url: "tcp://127.0.0.1:\${env.PORT}", service: pricing.Pricing, tls: ${tls} }\n    timeout: 5s`;
-    flow = await startTestFlow(
-      `weft: 1
-name: thrift-tls
-schemas:
-  thrift: [idl/pricing.thrift]
-trigger:
-  http: { method: GET, path: "/:endpoint" }
-endpoints:
-  mutual:
-    ${endpoint('{ ca: certs/ca.pem, cert: certs/client.pem, key: certs/client.key }')}
-  anonymous:
-    ${endpoint('{ ca: certs/ca.pem }')}
-  untrusted:
-    ${endpoint('{ cert: certs/client.pem, key: certs/client.key }')}
-steps:
-  - choice:
-${['mutual', 'anonymous', 'untrusted'].map((e) => `      - when: params.endpoint = "${e}"\n        steps: [{ call: ${e}, operation: quote, args: '{ "sku": "A-1", "qty": 2 }' }]`).join('\n')}
-${respondError}`,
-      { files: { 'idl/pricing.thrift': IDL, ...CERT_FILES(pki) }, env: { PORT: String(server.port) } },
-    );
+    const endpoint = (tls: string) => `thrift: { url: "tcp://127.0.0.1:\${env.PORT}", service: pricing.Pricing, tls: ${tls} }`;
+    running = await startRpcFlow(pki, 'thrift: [idl/pricing.thrift]', { 'idl/pricing.thrift': PRICING_IDL }, endpoint, `operation: quote, args: '{ "sku": "A-1", "qty": 2 }'`, server.port);
   });
   after(async () => {
-    await flow?.stop();
+    await running?.flow.stop();
     await server?.stop();
     dir.remove();
     pki?.remove();
   });
 
-  const call = async (endpoint: string) => {
-    const res = await flow.fetch(`/${endpoint}`);
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-
-  it('calls with the private CA and a client certificate; the server sees its CN', async () => {
-    const { status, body } = await call('mutual');
-    assert.equal(status, 200);
-    assert.equal(body.sku, 'A-1');
-    assert.deepEqual(body.tags, ['py', 'framed']);
+  it('calls with the private CA and a client certificate (by IP and by servername); the server sees its CN', async () => {
+    for (const variant of ['mutual', 'named']) {
+      const { status, body } = await running.get(variant);
+      assert.equal(status, 200, variant);
+      assert.equal(body.sku, 'A-1');
+      assert.deepEqual(body.tags, ['py', 'framed']);
+    }
     assert.equal(await server.waitFor(/^client CN=/), `client CN=${pki.clientCn}`);
   });
 
-  it('without the CA the server is not trusted; without a client certificate the server refuses: TLS_FAILED', async () => {
-    const untrusted = await call('untrusted');
-    assert.equal(untrusted.status, 502);
-    assert.equal(untrusted.body.code, 'TLS_FAILED');
-    assert.match(String(untrusted.body.message), /not signed by a trusted CA/);
-    const anonymous = await call('anonymous');
-    assert.equal(anonymous.status, 502);
-    assert.equal(anonymous.body.code, 'TLS_FAILED');
-    assert.match(String(anonymous.body.message), /requires a client certificate|refused the client certificate/);
-  });
+  it('without the CA the server is not trusted; without a client certificate the server refuses: TLS_FAILED', () => assertRefusals(running.get));
 });

@@ -4,7 +4,7 @@ Usage: thrift_server.py GEN_PY_DIR MODE PROTOCOL [CERT KEY [CLIENT_CA]]
   MODE: framed | buffered | http;  PROTOCOL: binary | compact
   CERT KEY: serve framed or buffered over TLS (TSSLServerSocket); CLIENT_CA: require a client
   certificate it signed, and print "client CN=<cn>" for each client that presents one.
-Serves pricing.Pricing (test/integration/thrift-endpoint.test.ts has the IDL) on 127.0.0.1,
+Serves pricing.Pricing (PRICING_IDL in test/support/python-peer.ts) on 127.0.0.1,
 port 0; prints the port, then one line per oneway call it received.
 """
 import sys, threading, time
