@@ -54,12 +54,12 @@ export interface ClientTls {
 }
 
 /**
- * Reads and checks the files of `config` (found under `key` of `at`). Problems are recorded at
- * the option they concern; the result is then unusable, but the flow does not load anyway.
+ * Reads and checks the files of `config`, the `tls` of the endpoint at `at`. Problems are
+ * recorded at the option they concern; the result is then unusable, but the flow does not load.
  */
-export function loadClientTls(config: TlsConfig | undefined, at: CompileContext, key = 'tls'): ClientTls | undefined {
+export function loadClientTls(config: TlsConfig | undefined, at: CompileContext): ClientTls | undefined {
   if (config === undefined) return undefined;
-  const tat = at.child(key);
+  const tat = at.child('tls');
   const options: ConnectionOptions = {};
   if (config.ca !== undefined) {
     const list = Array.isArray(config.ca) ? config.ca : [config.ca];

@@ -1,15 +1,20 @@
 /**
  * The `tls` option of the binary RPC endpoints: grpc against a real @grpc/grpc-js server with
  * SSL server credentials that requires a client certificate, and thrift over TCP against
- * Apache Thrift's Python TSSLServerSocket (framed, binary). Both check the client
- * certificate's CN on the server side and the TLS_FAILED reasons without it.
+ * Apache Thrift's Python TSSLServerSocket (framed, binary), thrift over HTTPS against a Node
+ * https server answering Thrift. Each checks the client certificate's CN on the server side
+ * and the TLS_FAILED reasons without it.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { MemoryTransport, protocolFor } from '../../runtime/codecs/thrift-wire.ts';
 import { startTestFlow } from '../support/flow.ts';
 import { createTestPki, type TestPki } from '../support/certs.ts';
 import { generate, peerSkip, PEERS, PRICING_IDL, startPythonServer, tempDir, type PythonServer } from '../support/python-peer.ts';
@@ -149,6 +154,51 @@ describe('thrift endpoint over TLS (python3-thrift TSSLServerSocket, client cert
       assert.deepEqual(body.tags, ['py', 'framed']);
     }
     assert.equal(await server.waitFor(/^client CN=/), `client CN=${pki.clientCn}`);
+  });
+
+  it('without the CA the server is not trusted; without a client certificate the server refuses: TLS_FAILED', () => assertRefusals(running.get));
+});
+
+describe('thrift endpoint over HTTPS (a Node https server answering Thrift, client certificate required)', () => {
+  let pki: TestPki;
+  let server: HttpsServer;
+  const clients: string[] = [];
+  let running: Awaited<ReturnType<typeof startRpcFlow>>;
+
+  before(async () => {
+    pki = createTestPki();
+    // THttpServer's part: one unframed binary call per POST, the reply as the answer's body.
+    server = createHttpsServer({ key: pki.pem.serverKey, cert: pki.pem.serverCert, ca: pki.pem.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        clients.push(String((req.socket as TLSSocket).getPeerCertificate().subject.CN));
+        const call = protocolFor('binary', new MemoryTransport(Buffer.concat(chunks))).readMessageBegin();
+        const out = new MemoryTransport();
+        const p = protocolFor('binary', out);
+        p.writeMessageBegin(call.fname, 2, call.rseqid); // REPLY of a void method: an empty result struct
+        p.writeStructBegin('result');
+        p.writeFieldStop();
+        p.writeStructEnd();
+        p.writeMessageEnd();
+        res.writeHead(200, { 'content-type': 'application/x-thrift' });
+        res.end(out.written());
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = (tls: string) => `thrift: { url: "https://127.0.0.1:\${env.PORT}/thrift", service: pricing.Pricing, tls: ${tls} }`;
+    running = await startRpcFlow(pki, 'thrift: [idl/pricing.thrift]', { 'idl/pricing.thrift': PRICING_IDL }, endpoint, 'operation: ping, args: "{}"', (server.address() as AddressInfo).port);
+  });
+  after(async () => {
+    await running?.flow.stop();
+    await new Promise((r) => server?.close(r));
+    pki?.remove();
+  });
+
+  it('calls with the private CA and a client certificate (by IP and by servername); the server sees its CN', async () => {
+    assert.deepEqual(await running.get('mutual'), { status: 200, body: null });
+    assert.deepEqual(await running.get('named'), { status: 200, body: null });
+    assert.deepEqual(clients, [pki.clientCn, pki.clientCn]);
   });
 
   it('without the CA the server is not trusted; without a client certificate the server refuses: TLS_FAILED', () => assertRefusals(running.get));
