@@ -15,7 +15,7 @@ import { buildOpenApi } from './admin/openapi.ts';
 import type { CompiledFlow } from './flow/compile.ts';
 import { buildFlowSchema } from './flow/schema.ts';
 import { GENERATED_VALIDATOR, generateFlowValidator } from './flow/flow-validator.ts';
-import { buildManifests, K8sError, manifestsYaml, type K8sOptions } from './k8s/manifests.ts';
+import { buildManifests, K8sError, manifestsYaml, secretInstructions, type K8sOptions } from './k8s/manifests.ts';
 import { createLogger } from './log.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -164,6 +164,8 @@ function k8s(args: string[]): void {
   const flow = loadOrExit(positionals[0], 'k8s', { ...process.env, ...env });
   try {
     process.stdout.write(manifestsYaml(buildManifests(flow, options)));
+    const secrets = secretInstructions(flow, options.namespace);
+    if (secrets) process.stderr.write(`${secrets}\n`);
   } catch (err) {
     if (err instanceof K8sError) fail(`weft k8s: ${err.message}`, 1);
     throw err;

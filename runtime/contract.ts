@@ -247,4 +247,9 @@ export interface CompileContext {
   readonly schemas: SchemaSet;
   /** Resolves a file relative to the flow file; records FLOW_FILE when it cannot be read. */
   file(relative: string, key: string | number): string | undefined;
+  /**
+   * As `file`, for a file that holds a secret (a private key, a password): it is listed apart
+   * from the flow's other files, so deployment puts it in a Secret, never in a ConfigMap.
+   */
+  secretFile(relative: string, key: string | number): string | undefined;
 }

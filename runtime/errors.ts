@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   CONNECTION_REFUSED: { status: 502, retryable: true, title: 'Connection refused' },
   CONNECTION_RESET: { status: 502, retryable: true, title: 'Connection reset or closed early' },
   CONNECTION_FAILED: { status: 502, retryable: true, title: 'Connection could not be made' },
+  TLS_FAILED: { status: 502, retryable: false, title: 'TLS handshake with the upstream failed' },
   UPSTREAM_STATUS: { status: 502, retryable: false, title: 'Upstream answered with an error status' },
   UPSTREAM_MALFORMED: { status: 502, retryable: false, title: 'Upstream answer cannot be decoded' },
   UPSTREAM_TOO_LARGE: { status: 502, retryable: false, title: "Upstream answer exceeds the endpoint's maxBody" },

@@ -6,6 +6,7 @@
  * the request's budget), sent to the server as grpc-timeout.
  */
 import type { Client, ServiceError } from '@grpc/grpc-js';
+import { createSecureContext } from 'node:tls';
 import { lazyModule } from '../../runtime/lazy.ts';
 import type protobuf from 'protobufjs';
 import type { CallConfig, CallResult, CompileContext, Endpoint, EndpointDef, PreparedCall } from '../../runtime/contract.ts';
@@ -17,6 +18,7 @@ import { checkRpcArgs, rpcOperation, unloadable } from '../../runtime/engine/rpc
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseSize } from '../../runtime/units.ts';
 import { compileHeaders } from '../http/endpoint.ts';
+import { loadClientTls, tlsSchema, warnIfInsecure, type TlsConfig } from '../tls/client-tls.ts';
 import { grpcError } from './status.ts';
 
 const grpc = lazyModule<typeof import('@grpc/grpc-js')>('@grpc/grpc-js');
@@ -26,6 +28,7 @@ interface GrpcEndpointConfig {
   service: string;
   headers?: Record<string, string>;
   maxBody?: string | number;
+  tls?: TlsConfig;
 }
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
@@ -37,10 +40,11 @@ export const grpcEndpoint: EndpointDef<GrpcEndpointConfig> = {
   schema: {
     type: 'object',
     properties: {
-      url: { type: 'string', description: 'Target: `host:port` (or `grpc://host:port`, or a gRPC name such as `dns:///host:port`). Plaintext (h2c).' },
+      url: { type: 'string', description: 'Target: `host:port` (or `grpc://host:port`, or a gRPC name such as `dns:///host:port`). Plaintext (h2c) unless `tls` is given.' },
       service: { type: 'string', description: 'Full name of the service, e.g. `shipping.v1.Shipping`; its file is under `schemas.proto`.' },
       headers: { ...ref.templateMap, description: 'Metadata sent with every call (templates).' },
       maxBody: { ...ref.size, description: 'Largest answer accepted. Default 16mb.' },
+      tls: { ...tlsSchema, description: 'Call over TLS (`tls: {}` for the default trust store): private CA, client certificate, server name.' },
     },
     required: ['url', 'service'],
     additionalProperties: false,
@@ -50,13 +54,20 @@ export const grpcEndpoint: EndpointDef<GrpcEndpointConfig> = {
     const target = config.url.replace(/^grpc:\/\//, '');
     const maxBody = config.maxBody === undefined ? DEFAULT_MAX_BODY : parseSize(config.maxBody);
     const endpointHeaders = compileHeaders(config.headers, at.child('headers'));
+    const tls = loadClientTls(config.tls, at);
+    const channelOptions: Record<string, string | number> = { 'grpc.max_receive_message_length': maxBody };
+    if (tls?.options.servername !== undefined) channelOptions['grpc.ssl_target_name_override'] = tls.options.servername;
     let client: Client | undefined;
 
     return {
       name,
       kind: 'grpc',
       async start() {
-        client = new grpc.Client(target, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': maxBody });
+        warnIfInsecure(tls, at.log, name);
+        const credentials = tls
+          ? grpc.credentials.createFromSecureContext(createSecureContext(tls.options), { rejectUnauthorized: !tls.insecure })
+          : grpc.credentials.createInsecure();
+        client = new grpc.Client(target, credentials, channelOptions);
         client.getChannel().getConnectivityState(true); // start connecting now, not at the first message
       },
       async stop() {
@@ -109,7 +120,7 @@ export const grpcEndpoint: EndpointDef<GrpcEndpointConfig> = {
               deadline === undefined ? {} : { deadline: new Date(deadline) },
               (err: ServiceError | null, reply?: Buffer) => {
                 cancel?.unlisten(listener);
-                if (err) reject(grpcError(err, name, path));
+                if (err) reject(grpcError(err, name, path, tls !== undefined));
                 else resolve(reply ?? Buffer.alloc(0));
               },
             );

@@ -5,6 +5,7 @@
  * usual gateway mapping (google.rpc.Code), docs/flow-reference.md has the table.
  */
 import { WeftError, type ErrorCode } from '../../runtime/errors.ts';
+import { tlsFailureReason } from '../tls/handshake-errors.ts';
 
 interface StatusRule {
   name: string;
@@ -39,11 +40,19 @@ export interface GrpcFailure {
 }
 
 /** The error a failed call raises; `error.grpc` has the status number, its name, message and trailers. */
-export function grpcError(failure: GrpcFailure, endpoint: string, method: string): WeftError {
+export function grpcError(failure: GrpcFailure, endpoint: string, method: string, secure = false): WeftError {
   const rule = RULES[failure.code] ?? RULES[2];
   const trailers: Record<string, string> = {};
   for (const [k, v] of Object.entries(failure.metadata?.getMap() ?? {})) trailers[k] = Buffer.isBuffer(v) ? v.toString('base64') : String(v);
   const message = failure.details ?? '';
+  // grpc-js reports a failed handshake as UNAVAILABLE with Node's message as the details.
+  const tls = rule.name === 'UNAVAILABLE' && secure ? tlsFailureReason(undefined, message) : undefined;
+  if (tls !== undefined) {
+    return new WeftError('TLS_FAILED', `${endpoint} ${method} failed: ${tls}`, {
+      endpoint,
+      details: { grpc: { code: failure.code, status: rule.name, message, metadata: trailers } },
+    });
+  }
   return new WeftError(rule.code, `${endpoint} ${method} failed with gRPC status ${rule.name}${message ? `: ${message}` : ''}`, {
     endpoint,
     status: rule.http,

@@ -12,6 +12,8 @@ import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { Balancer, outlierSchema, type Member, type OutlierConfig } from '../../runtime/engine/balancer.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseSize } from '../../runtime/units.ts';
+import { tlsConnector } from '../tls/undici-connector.ts';
+import { loadClientTls, tlsSchema, warnIfInsecure, type ClientTls, type TlsConfig } from '../tls/client-tls.ts';
 import { authSchema, createAuth, type AuthConfig } from './auth/auth.ts';
 import { networkError } from './network-errors.ts';
 
@@ -23,6 +25,7 @@ export interface HttpClientConfig {
   maxBody?: string | number;
   outlier?: OutlierConfig;
   auth?: AuthConfig;
+  tls?: TlsConfig;
 }
 
 /** Schema properties of the options above, for the specs of endpoint kinds built on this client. */
@@ -32,6 +35,7 @@ export const httpClientProperties = {
   maxBody: { ...ref.size, description: 'Largest answer accepted. Default 16mb.' },
   outlier: outlierSchema,
   auth: authSchema,
+  tls: tlsSchema,
 } as const;
 
 export interface HttpRequest {
@@ -62,6 +66,10 @@ interface Target {
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 export interface HttpClient {
+  /** The loaded `tls` option, for other requests to the same service (a WSDL read at start). */
+  readonly tls: ClientTls | undefined;
+  /** Warns once at start when the endpoint skips certificate checks (`tls.insecure`). */
+  start(): void;
   /** Sends with the endpoint's credentials; a 401 under OAuth2 is retried once with a fresh token. */
   send(req: HttpRequest, ex: Exchange, cancel: Cancellation | undefined): Promise<HttpResponse>;
   close(deadline: AbortSignal): Promise<void>;
@@ -161,6 +169,8 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
   if (urls.length === 0) at.problem('FLOW_SCHEMA', `an ${at.path.split('.').pop()} endpoint needs \`url\` or \`urls\``);
   if (config.url !== undefined && config.urls !== undefined) at.problem('FLOW_SCHEMA', 'give `url` or `urls`, not both', 'urls');
   const maxResponseSize = config.maxBody === undefined ? DEFAULT_MAX_BODY : parseSize(config.maxBody);
+  const tls = loadClientTls(config.tls, at);
+  const poolOptions = { maxResponseSize, keepAliveTimeout: 4_000 };
   const targets: Target[] = [];
   for (const raw of urls) {
     let url: URL;
@@ -171,8 +181,9 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
       at.problem('FLOW_SCHEMA', `'${raw}' is not an http(s) URL`, config.urls ? 'urls' : 'url');
       continue;
     }
+    if (tls && url.protocol === 'http:') at.problem('FLOW_SCHEMA', `\`tls\` applies to https:// URLs, and '${raw}' is plain http`, 'tls');
     targets.push({
-      pool: new undici.Pool(url.origin, { maxResponseSize, keepAliveTimeout: 4_000 }),
+      pool: new undici.Pool(url.origin, url.protocol === 'https:' ? { ...poolOptions, connect: tlsConnector(tls?.options ?? {}) } : poolOptions),
       origin: url.origin,
       basePath: url.pathname.replace(/\/$/, ''),
     });
@@ -194,6 +205,8 @@ export function createHttpClient(name: string, config: HttpClientConfig, at: Com
     });
 
   return {
+    tls,
+    start: () => warnIfInsecure(tls, at.log, name),
     // Without credentials a call is just sendOnce: no wrapper frame around it.
     send: !auth
       ? (req, _ex, cancel) => sendOnce(req, cancel)

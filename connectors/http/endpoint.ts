@@ -81,7 +81,9 @@ export const httpEndpoint: EndpointDef<HttpEndpointConfig> = {
     return {
       name,
       kind: 'http',
-      async start() {},
+      async start() {
+        client.start();
+      },
       stop: (deadline) => client.close(deadline),
       health: () => client.health(),
       idempotent: (call) => IDEMPOTENT_METHODS.has(methodOf(call)),

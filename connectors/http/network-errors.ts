@@ -1,5 +1,6 @@
 /** Socket-level failures of outbound HTTP (undici and Node errors) -> Weft's stable codes. */
 import { WeftError, type ErrorCode } from '../../runtime/errors.ts';
+import { tlsFailureReason } from '../tls/handshake-errors.ts';
 
 const BY_CODE: Record<string, ErrorCode> = {
   ECONNREFUSED: 'CONNECTION_REFUSED',
@@ -35,8 +36,13 @@ export function networkError(err: unknown, endpoint: string, target: string): un
     cause: { code: typeof raw?.cause?.code === 'string' ? raw.cause.code : undefined },
   };
   if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.code === 'UND_ERR_ABORTED' || e.code === 'ABORT_ERR') return err;
+  // A TLS failure as the cause names the real reason of a "socket closed" (tls/undici-connector.ts).
+  const tls = tlsFailureReason(e.code, undefined) ?? tlsFailureReason(e.cause.code, undefined);
+  if (tls !== undefined) return new WeftError('TLS_FAILED', `call to ${endpoint} (${target}) failed: ${tls}`, { endpoint, cause: err });
   const code = BY_CODE[e?.code ?? ''] ?? BY_CODE[e?.cause?.code ?? ''] ?? (e.code?.startsWith('HPE_') ? 'UPSTREAM_MALFORMED' : undefined);
-  if (!code) return new WeftError('CONNECTION_FAILED', `call to ${endpoint} (${target}) failed: ${e?.message ?? String(err)}`, { endpoint, cause: err });
+  if (!code) {
+    return new WeftError('CONNECTION_FAILED', `call to ${endpoint} (${target}) failed: ${e?.message ?? String(err)}`, { endpoint, cause: err });
+  }
   return new WeftError(code, `call to ${endpoint} (${target}) failed: ${e?.code ?? e?.cause?.code} ${e?.message ?? ''}`.trim(), {
     endpoint,
     cause: err,

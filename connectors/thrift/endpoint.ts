@@ -12,6 +12,7 @@ import type { Exchange } from '../../runtime/engine/exchange.ts';
 import { checkRpcArgs, rpcOperation, unloadable } from '../../runtime/engine/rpc-call.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseSize } from '../../runtime/units.ts';
+import { loadClientTls, tlsSchema, warnIfInsecure, type ClientTls, type TlsConfig } from '../tls/client-tls.ts';
 import { HttpTransport } from './http-transport.ts';
 import { decodeReply, encodeCall, type Reply } from './messages.ts';
 import { INCOMPLETE, TcpPool, type ReplyReader } from './tcp-pool.ts';
@@ -23,6 +24,7 @@ interface ThriftEndpointConfig {
   transport?: 'framed' | 'buffered';
   pool?: number;
   maxBody?: string | number;
+  tls?: TlsConfig;
 }
 
 interface Transport {
@@ -45,6 +47,7 @@ export const thriftEndpoint: EndpointDef<ThriftEndpointConfig> = {
       transport: { enum: ['framed', 'buffered'], description: 'TCP transport. Default framed. Not used over HTTP.' },
       pool: { type: 'integer', minimum: 1, maximum: 1024, description: 'Most TCP connections (calls in flight); later calls wait for one. Default 8.' },
       maxBody: { ...ref.size, description: 'Largest reply accepted. Default 16mb.' },
+      tls: { ...tlsSchema, description: 'TLS: over TCP it turns TLS on (`tls: {}` for the default trust store); over HTTP it needs an https:// URL.' },
     },
     required: ['url', 'service'],
     additionalProperties: false,
@@ -54,13 +57,15 @@ export const thriftEndpoint: EndpointDef<ThriftEndpointConfig> = {
     const protocol: ProtocolName = config.protocol ?? 'binary';
     const maxReply = config.maxBody === undefined ? DEFAULT_MAX_BODY : parseSize(config.maxBody);
     const max = config.pool ?? DEFAULT_POOL;
-    const transport = createTransport(name, config, max, maxReply, at);
+    const tls = loadClientTls(config.tls, at);
+    const transport = createTransport(name, config, max, maxReply, tls, at);
     let seqid = 0;
 
     return {
       name,
       kind: 'thrift',
       async start() {
+        warnIfInsecure(tls, at.log, name);
         if (transport instanceof TcpPool) await transport.warm();
       },
       stop: async (deadline) => transport?.stop(deadline),
@@ -98,7 +103,7 @@ export const thriftEndpoint: EndpointDef<ThriftEndpointConfig> = {
   },
 };
 
-function createTransport(name: string, config: ThriftEndpointConfig, max: number, maxReply: number, at: CompileContext): Transport | undefined {
+function createTransport(name: string, config: ThriftEndpointConfig, max: number, maxReply: number, tls: ClientTls | undefined, at: CompileContext): Transport | undefined {
   let url: URL;
   try {
     url = new URL(config.url);
@@ -108,12 +113,13 @@ function createTransport(name: string, config: ThriftEndpointConfig, max: number
   }
   if (url.protocol === 'http:' || url.protocol === 'https:') {
     if (config.transport !== undefined) at.problem('FLOW_SCHEMA', 'transport applies to tcp:// URLs; over HTTP each message is one request', 'transport');
-    return new HttpTransport(url, maxReply, max, name);
+    if (tls && url.protocol === 'http:') at.problem('FLOW_SCHEMA', `\`tls\` over HTTP needs an https:// URL, and '${config.url}' is plain http`, 'tls');
+    return new HttpTransport(url, maxReply, max, name, tls?.options);
   }
   if (url.protocol !== 'tcp:' || !url.hostname || !url.port) {
     at.problem('FLOW_SCHEMA', `'${config.url}' is not a Thrift address: give tcp://host:port or http://host:port/path`, 'url');
     return undefined;
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return new TcpPool({ host, port: Number(url.port), framed: (config.transport ?? 'framed') === 'framed', max, maxReply, endpoint: name });
+  return new TcpPool({ host, port: Number(url.port), framed: (config.transport ?? 'framed') === 'framed', max, maxReply, endpoint: name, tls: tls?.options });
 }

@@ -3,11 +3,13 @@
  * with Content-Type application/x-thrift, the reply is the answer's body. Keep-alive pool
  * from undici, as the http endpoint uses.
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { Pool } from 'undici';
 import { lazyModule } from '../../runtime/lazy.ts';
 import { signalOf, type Cancellation } from '../../runtime/engine/cancellation.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import { networkError } from '../http/network-errors.ts';
+import { tlsConnector } from '../tls/undici-connector.ts';
 import { INCOMPLETE, type ReplyReader } from './tcp-pool.ts';
 
 const undici = lazyModule<typeof import('undici')>('undici');
@@ -19,10 +21,11 @@ export class HttpTransport {
   readonly #url: URL;
   readonly #endpoint: string;
 
-  constructor(url: URL, maxReply: number, max: number, endpoint: string) {
+  constructor(url: URL, maxReply: number, max: number, endpoint: string, tls: ConnectionOptions | undefined) {
     this.#url = url;
     this.#endpoint = endpoint;
-    this.#pool = new undici.Pool(url.origin, { maxResponseSize: maxReply, connections: max, keepAliveTimeout: 4_000 });
+    const options = { maxResponseSize: maxReply, connections: max, keepAliveTimeout: 4_000 };
+    this.#pool = new undici.Pool(url.origin, url.protocol === 'https:' ? { ...options, connect: tlsConnector(tls ?? {}) } : options);
   }
 
   async request<T>(message: Buffer, read: ReplyReader<T> | undefined, cancel: Cancellation | undefined): Promise<T | undefined> {

@@ -6,6 +6,7 @@
  * the next call opens a new one (that is the reconnect). Replies are bounded by `maxReply`.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import type { Cancellation } from '../../runtime/engine/cancellation.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import { networkError } from '../http/network-errors.ts';
@@ -21,6 +22,8 @@ export interface TcpPoolOptions {
   max: number;
   maxReply: number;
   endpoint: string;
+  /** TLS options (the endpoint's `tls`); plain TCP without them. */
+  tls?: ConnectionOptions;
 }
 
 interface Waiter {
@@ -211,7 +214,8 @@ export class TcpPool {
       }
       // Not net.connect's own `signal` option: it would stay bound to the socket and kill it,
       // pooled and serving another call by then, when this call's timer fires later.
-      const socket = connect({ host: this.#o.host, port: this.#o.port, noDelay: true, keepAlive: true });
+      const { host, port, tls } = this.#o;
+      const socket = tls ? connectTls({ ...tls, host, port }).setNoDelay(true).setKeepAlive(true) : connect({ host, port, noDelay: true, keepAlive: true });
       const listener = {
         cancelled: (reason: unknown) => {
           socket.off('error', fail);
@@ -229,7 +233,8 @@ export class TcpPool {
       };
       cancel?.listen(listener);
       socket.once('error', fail);
-      socket.once('connect', () => {
+      // A TLS socket is usable once the handshake is done (and the peer verified), not at connect.
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
         cancel?.unlisten(listener);
         socket.off('error', fail);
         this.#lastError = undefined;

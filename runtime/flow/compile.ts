@@ -35,6 +35,8 @@ export interface CompiledFlow {
   readonly pipeline: Pipeline;
   /** Absolute paths of every file the flow read besides itself (schemas, IDL with imports). */
   readonly files: readonly string[];
+  /** Absolute paths of the files holding secrets (TLS keys and certificates, secret files). */
+  readonly secretFiles: readonly string[];
 }
 
 const NEVER: Expression = { source: '', fast: true, evaluate: () => undefined };
@@ -44,10 +46,22 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
   const doc = parsed.value as FlowDocument;
   const endpoints = new Map<string, Endpoint>();
   const files = new Set<string>();
+  const secretFiles = new Set<string>();
   let schemas = new SchemaSet();
 
   const context = (segments: readonly PathSegment[]): CompileContext => {
     const here = (key: string | number | undefined): PathSegment[] => (key === undefined ? [...segments] : [...segments, key]);
+    const readable = (relative: string, key: string | number, into: Set<string>): string | undefined => {
+      const absolute = resolve(info.dir, relative);
+      try {
+        accessSync(absolute, constants.R_OK);
+        into.add(absolute);
+        return absolute;
+      } catch {
+        parsed.problem('FLOW_FILE', `cannot read file '${relative}' (resolved to ${absolute})`, here(key));
+        return undefined;
+      }
+    };
     const ctx: CompileContext = {
       flow: info,
       log: services.log,
@@ -91,17 +105,8 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
         }
         return found;
       },
-      file(relative: string, key: string | number): string | undefined {
-        const absolute = resolve(info.dir, relative);
-        try {
-          accessSync(absolute, constants.R_OK);
-          files.add(absolute);
-          return absolute;
-        } catch {
-          parsed.problem('FLOW_FILE', `cannot read file '${relative}' (resolved to ${absolute})`, here(key));
-          return undefined;
-        }
-      },
+      file: (relative, key) => readable(relative, key, files),
+      secretFile: (relative, key) => readable(relative, key, secretFiles),
     };
     return ctx;
   };
@@ -137,7 +142,7 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
     .create(doc.trigger[triggerKind], context(['trigger', triggerKind]), pipeline, services);
 
   for (const f of schemas.files) files.add(f);
-  return { info, doc, trigger, endpoints: [...endpoints.values()], pipeline, files: [...files].sort() };
+  return { info, doc, trigger, endpoints: [...endpoints.values()], pipeline, files: [...files].sort(), secretFiles: [...secretFiles].sort() };
 }
 
 function reportCompileError(parsed: ParsedFlow, path: PathSegment[], err: unknown, quotedText: boolean): void {

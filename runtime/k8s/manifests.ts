@@ -1,6 +1,6 @@
 /**
- * Kubernetes manifests for one flow: the flow and every file it reads in a ConfigMap, a
- * Deployment that runs the Weft image on it (probes on the admin port, non-root, read-only
+ * Kubernetes manifests for one flow: the flow and every file it reads in a ConfigMap (files
+ * holding secrets, TLS keys and certificates, come from a Secret the user creates), a Deployment that runs the Weft image on it (probes on the admin port, non-root, read-only
  * root filesystem, a grace period longer than the drain), a Service, a HorizontalPodAutoscaler
  * and a PodDisruptionBudget. Every name derives from the flow's `name` (a DNS-1123 label).
  */
@@ -59,6 +59,7 @@ export function buildManifests(flow: CompiledFlow, options: K8sOptions): Manifes
   const metadata = (suffix = '') => ({ name: `${name}${suffix}`, ...(options.namespace ? { namespace: options.namespace } : {}), labels });
 
   const files = configFiles(flow);
+  const secret = secretFiles(flow);
   const data: Record<string, string> = {};
   for (const f of files) data[f.key] = f.text;
   const checksum = createHash('sha256');
@@ -125,7 +126,7 @@ export function buildManifests(flow: CompiledFlow, options: K8sOptions): Manifes
             },
           ],
           volumes: [
-            { name: 'flow', configMap: { name: configMap.metadata.name, items: files.map((f) => ({ key: f.key, path: f.path })) } },
+            { name: 'flow', ...flowVolume(configMap.metadata.name, files, `${name}${SECRET_SUFFIX}`, secret.mounted) },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
           ],
         },
@@ -172,27 +173,81 @@ export function manifestsYaml(manifests: readonly Manifest[]): string {
   return manifests.map((m) => stringify(m, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 
-interface ConfigFile {
-  /** ConfigMap key: [-._a-zA-Z0-9]+, so folders are encoded. */
+/** The Secret holding the flow's secret files is named after the flow with this suffix. */
+export const SECRET_SUFFIX = '-secret';
+
+interface MountedFile {
+  /** ConfigMap or Secret key: [-._a-zA-Z0-9]+, so folders are encoded. */
   key: string;
   /** Where the file lands under FLOW_DIR, as the flow refers to it. */
   path: string;
+  /** Where the file is on this machine. */
+  file: string;
+}
+
+interface ConfigFile extends MountedFile {
   text: string;
 }
 
 /** The flow as flow.yaml and every file it reads at its path relative to the flow. */
 function configFiles(flow: CompiledFlow): ConfigFile[] {
-  const out: ConfigFile[] = [{ key: 'flow.yaml', path: 'flow.yaml', text: readFileSync(flow.info.file, 'utf8') }];
+  const out: ConfigFile[] = [{ key: 'flow.yaml', path: 'flow.yaml', file: flow.info.file, text: readFileSync(flow.info.file, 'utf8') }];
   for (const file of flow.files) {
-    const rel = relative(flow.info.dir, file);
-    if (rel.startsWith('..') || isAbsolute(rel)) {
-      throw new K8sError(`${file} is outside the flow's folder ${flow.info.dir}: a ConfigMap can only hold files beside or below the flow`);
-    }
-    const path = rel.split(sep).join('/');
-    const key = path.replaceAll('/', '__');
-    if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new K8sError(`${path}: a ConfigMap key allows only letters, digits, '-', '_' and '.'`);
-    if (path === 'flow.yaml') throw new K8sError(`${file} would replace the flow itself in the ConfigMap; rename it`);
-    out.push({ key, path, text: readFileSync(file, 'utf8') });
+    const mounted = mountedFile(flow, file, 'ConfigMap');
+    if (!mounted) throw new K8sError(`${file} is outside the flow's folder ${flow.info.dir}: a ConfigMap can only hold files beside or below the flow`);
+    out.push({ ...mounted, text: readFileSync(file, 'utf8') });
   }
   return out;
+}
+
+/**
+ * The flow's secret files: those beside or below the flow come from the flow's Secret at the
+ * same paths; the others (absolute paths such as /var/run/secrets/...) the user mounts.
+ */
+export function secretFiles(flow: CompiledFlow): { mounted: MountedFile[]; elsewhere: string[] } {
+  const mounted: MountedFile[] = [];
+  const elsewhere: string[] = [];
+  for (const file of flow.secretFiles) {
+    const m = mountedFile(flow, file, 'Secret');
+    if (m) mounted.push(m);
+    else elsewhere.push(file);
+  }
+  return { mounted, elsewhere };
+}
+
+/** Key and path of a file beside or below the flow; undefined for a file elsewhere. */
+function mountedFile(flow: CompiledFlow, file: string, holder: string): MountedFile | undefined {
+  const rel = relative(flow.info.dir, file);
+  if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  const path = rel.split(sep).join('/');
+  const key = path.replaceAll('/', '__');
+  if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new K8sError(`${path}: a ${holder} key allows only letters, digits, '-', '_' and '.'`);
+  if (path === 'flow.yaml') throw new K8sError(`${file} would replace the flow itself; rename it`);
+  return { key, path, file };
+}
+
+/**
+ * The /flow volume: the ConfigMap alone, or with secret files the ConfigMap and the Secret
+ * projected into one folder, so every file is where the flow's relative paths point.
+ */
+function flowVolume(configMap: string, files: readonly MountedFile[], secret: string, secretFiles: readonly MountedFile[]): Record<string, unknown> {
+  const items = (list: readonly MountedFile[]) => list.map((f) => ({ key: f.key, path: f.path }));
+  if (secretFiles.length === 0) return { configMap: { name: configMap, items: items(files) } };
+  return { projected: { sources: [{ configMap: { name: configMap, items: items(files) } }, { secret: { name: secret, items: items(secretFiles) } }] } };
+}
+
+/**
+ * What the user must do for the flow's secret files, for the generator to print beside the
+ * manifests (never their content: keys do not belong in generated YAML); undefined when none.
+ */
+export function secretInstructions(flow: CompiledFlow, namespace: string | undefined): string | undefined {
+  const { mounted, elsewhere } = secretFiles(flow);
+  const lines: string[] = [];
+  if (mounted.length > 0) {
+    const ns = namespace ? ` --namespace ${namespace}` : '';
+    const from = mounted.map((f) => ` \\\n  --from-file=${f.key}=${f.file}`).join('');
+    lines.push(`The Deployment mounts the flow's secret files from the Secret ${flow.info.name}${SECRET_SUFFIX}; create it with:`, `kubectl create secret generic ${flow.info.name}${SECRET_SUFFIX}${ns}${from}`);
+  }
+  if (elsewhere.length > 0) lines.push(`Mount these files into the pod yourself (they are outside the flow's folder): ${elsewhere.join(', ')}`);
+  return lines.length ? lines.join('\n') : undefined;
 }

@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { DRAIN_TIMEOUT_MS } from '../../runtime/engine/lifecycle.ts';
+import { createTestPki } from '../support/certs.ts';
 import { writeFlow } from '../support/flow.ts';
 import { unknownFieldProblems, validateSchemas } from '../support/k8s-check.ts';
 import { runWeft, WEFT_BIN } from '../support/process.ts';
@@ -169,6 +170,74 @@ describe('weft k8s', () => {
     const r = await weft('k8s', file, '--image', 'w', '--env', 'ERP_URL=http://erp', '--min', '4', '--replicas', '2');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /min \(4\) <= replicas \(2\)/);
+  });
+
+  it('TLS keys and certificates come from a Secret projected beside the ConfigMap, never from the ConfigMap', async () => {
+    const pki = createTestPki();
+    const passphrase = join(pki.dir, 'passphrase');
+    writeFileSync(passphrase, `${pki.passphrase}\n`);
+    try {
+      const file = writeFlow(
+        `weft: 1
+name: bank-payments
+trigger:
+  http: { method: POST, path: /pay }
+endpoints:
+  bank:
+    http:
+      url: https://bank.example
+      tls: { ca: certs/ca.pem, cert: certs/client.pem, key: certs/client.key, passphrase: { file: ${passphrase} } }
+steps:
+  - validate: { schema: schemas/payment.schema.json }
+  - call: bank
+`,
+        {
+          'schemas/payment.schema.json': '{"type":"object"}',
+          'certs/ca.pem': pki.pem.ca,
+          'certs/client.pem': pki.pem.clientCert,
+          'certs/client.key': readFileSync(pki.files.clientKeyEncrypted, 'utf8'),
+        },
+      );
+      const r = await weft('k8s', file, '--image', 'weft:1', '--namespace', 'payments');
+      assert.equal(r.code, 0, r.stderr);
+      const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+      validateSchemas(objects);
+      assert.deepEqual(unknownFieldProblems(objects), []);
+      assert.ok(!r.stdout.includes('PRIVATE KEY') && !r.stdout.includes('BEGIN CERTIFICATE'), 'no key or certificate in the manifests');
+
+      const cm = byKind(objects, 'ConfigMap');
+      assert.deepEqual(Object.keys(cm.data).sort(), ['flow.yaml', 'schemas__payment.schema.json']);
+      const pod = byKind(objects, 'Deployment').spec.template;
+      const volume = pod.spec.volumes.find((v: { name: string }) => v.name === 'flow');
+      const [fromConfigMap, fromSecret] = volume.projected.sources;
+      assert.equal(fromConfigMap.configMap.name, cm.metadata.name);
+      assert.equal(fromSecret.secret.name, 'bank-payments-secret');
+      assert.deepEqual(fromSecret.secret.items, [
+        { key: 'certs__ca.pem', path: 'certs/ca.pem' },
+        { key: 'certs__client.key', path: 'certs/client.key' },
+        { key: 'certs__client.pem', path: 'certs/client.pem' },
+      ]);
+
+      // What to run for the Secret, and the file outside the flow's folder to mount by hand.
+      assert.match(r.stderr, /kubectl create secret generic bank-payments-secret --namespace payments/);
+      for (const item of fromSecret.secret.items as { key: string; path: string }[]) {
+        assert.ok(r.stderr.includes(`--from-file=${item.key}=${join(dirname(file), item.path)}`), `${item.key} in ${r.stderr}`);
+      }
+      assert.ok(r.stderr.includes(`outside the flow's folder): ${passphrase}`), r.stderr);
+
+      // Laid out as the kubelet projects both sources, the folder holds a flow that loads.
+      const mounted = mkdtempSync(join(tmpdir(), 'weft-k8s-'));
+      const place = (path: string, text: string) => {
+        mkdirSync(dirname(join(mounted, path)), { recursive: true });
+        writeFileSync(join(mounted, path), text);
+      };
+      for (const item of fromConfigMap.configMap.items as { key: string; path: string }[]) place(item.path, cm.data[item.key]);
+      for (const item of fromSecret.secret.items as { key: string; path: string }[]) place(item.path, readFileSync(join(dirname(file), item.path), 'utf8'));
+      const loaded = await run(process.execPath, [WEFT_BIN, 'validate', join(mounted, 'flow.yaml')]);
+      assert.match(loaded.stdout, /flow\.yaml: ok/);
+    } finally {
+      pki.remove();
+    }
   });
 
   describe('queue-triggered flows scale on their backlog with KEDA', () => {

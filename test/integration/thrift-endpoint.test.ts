@@ -11,20 +11,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertProblem, loadProblems, startTestFlow, type TestFlow } from '../support/flow.ts';
 import { MemoryTransport, protocolFor } from '../../runtime/codecs/thrift-wire.ts';
-import { generate, peerSkip, PEERS, startPythonServer, tempDir, type PythonServer } from '../support/python-peer.ts';
+import { generate, peerSkip, PEERS, PRICING_IDL, startPythonServer, tempDir, type PythonServer } from '../support/python-peer.ts';
 
-const IDL = `namespace py pricing
-exception NotFound { 1: string sku, 2: string reason }
-struct Quote { 1: required string sku, 2: i32 qty, 3: i64 cents, 4: list<string> tags }
-service Pricing {
-  Quote quote(1: string sku, 2: i32 qty) throws (1: NotFound notFound),
-  Quote echo(1: Quote item),
-  void ping(),
-  oneway void record(1: string note),
-  string slow(1: i32 ms),
-  string boom(),
-}
-`;
+const IDL = PRICING_IDL;
 
 function flowYaml(thrift: string): string {
   return `weft: 1

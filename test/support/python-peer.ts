@@ -9,6 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
+/** The IDL that peers/thrift_server.py serves (pricing.Pricing), for the thrift tests. */
+export const PRICING_IDL = `namespace py pricing
+exception NotFound { 1: string sku, 2: string reason }
+struct Quote { 1: required string sku, 2: i32 qty, 3: i64 cents, 4: list<string> tags }
+service Pricing {
+  Quote quote(1: string sku, 2: i32 qty) throws (1: NotFound notFound),
+  Quote echo(1: Quote item),
+  void ping(),
+  oneway void record(1: string note),
+  string slow(1: i32 ms),
+  string boom(),
+}
+`;
+
 /** Debian's interpreter: the Debian modules are installed for it, not for a python3 shim on PATH. */
 export const PYTHON = '/usr/bin/python3';
 export const PEERS = join(import.meta.dirname, 'peers');

@@ -24,7 +24,7 @@ export const secretSchema = {
 /** The secret's value; '' after a problem was recorded. */
 export function readSecret(config: SecretConfig, at: CompileContext, key: string | number): string {
   if (typeof config === 'string') return config;
-  const path = at.child(key).file(config.file, 'file');
+  const path = at.child(key).secretFile(config.file, 'file');
   if (path === undefined) return '';
   const value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   if (value === '') at.problem('FLOW_FILE', `secret file '${config.file}' is empty`, key);

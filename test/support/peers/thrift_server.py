@@ -1,8 +1,10 @@
 """A Thrift server built with Apache Thrift's Python library, for Weft's interop tests.
 
-Usage: thrift_server.py GEN_PY_DIR MODE PROTOCOL
+Usage: thrift_server.py GEN_PY_DIR MODE PROTOCOL [CERT KEY [CLIENT_CA]]
   MODE: framed | buffered | http;  PROTOCOL: binary | compact
-Serves pricing.Pricing (test/integration/thrift-endpoint.test.ts has the IDL) on 127.0.0.1,
+  CERT KEY: serve framed or buffered over TLS (TSSLServerSocket); CLIENT_CA: require a client
+  certificate it signed, and print "client CN=<cn>" for each client that presents one.
+Serves pricing.Pricing (PRICING_IDL in test/support/python-peer.ts) on 127.0.0.1,
 port 0; prints the port, then one line per oneway call it received.
 """
 import sys, threading, time
@@ -14,6 +16,7 @@ from thrift.protocol import TBinaryProtocol, TCompactProtocol
 from thrift.server import THttpServer
 
 mode, proto = sys.argv[2], sys.argv[3]
+tls_args = sys.argv[4:]
 
 
 class Handler:
@@ -48,7 +51,22 @@ if mode == 'http':
     server.serve()
 else:
     tfactory = TTransport.TFramedTransportFactory() if mode == 'framed' else TTransport.TBufferedTransportFactory()
-    transport = TSocket.TServerSocket(host='127.0.0.1', port=0)
+    if tls_args:
+        import ssl
+        from thrift.transport import TSSLSocket
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls_args[0], tls_args[1])
+        if len(tls_args) > 2:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(tls_args[2])
+
+        def seen(cert, address):
+            subject = dict(part[0] for part in cert.get('subject', ()))
+            print('client CN=' + subject.get('commonName', ''), flush=True)
+
+        transport = TSSLSocket.TSSLServerSocket(host='127.0.0.1', port=0, ssl_context=context, validate_callback=seen)
+    else:
+        transport = TSocket.TServerSocket(host='127.0.0.1', port=0)
     transport.listen()
     print(transport.handle.getsockname()[1], flush=True)
 
