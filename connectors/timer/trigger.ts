@@ -51,13 +51,9 @@ export const timerTrigger: TriggerDef<TimerTriggerConfig> = {
     let stopped = false;
     let runs = 0;
     /** The run going on now, and how to cancel it when the drain runs out. */
-    let current: { done: Promise<void>; cancel: Cancellation } | undefined;
+    let current: { id: string; done: Promise<void>; cancel: Cancellation } | undefined;
 
-    const run = async (scheduled: number, cancel: Cancellation): Promise<void> => {
-      const scheduledAt = new Date(scheduled).toISOString();
-      // The scheduled time names the tick: calls send it on as x-request-id, and two processes
-      // firing for the same tick (a mis-scaled deployment) send the same id.
-      const id = `${flow.name}@${scheduledAt}`;
+    const run = async (id: string, scheduledAt: string, cancel: Cancellation): Promise<void> => {
       const ex = new Exchange({ id, log, env, flow, params: { scheduled: scheduledAt, run: String(++runs) }, cancel });
       ex.body = null;
       const began = performance.now();
@@ -79,13 +75,17 @@ export const timerTrigger: TriggerDef<TimerTriggerConfig> = {
       timer = undefined;
       if (stopped) return;
       if (current !== undefined) {
-        log.warn({ scheduled: new Date(scheduled).toISOString() }, 'timer tick skipped: the previous run is still going');
+        log.warn({ scheduled: new Date(scheduled).toISOString(), running: current.id }, 'timer tick skipped: the previous run is still going');
         observer?.skipped();
       } else {
         inflight.enter();
+        const scheduledAt = new Date(scheduled).toISOString();
+        // The scheduled time names the tick: calls send it on as x-request-id, and two processes
+        // firing for the same tick (a mis-scaled deployment) send the same id.
+        const id = `${flow.name}@${scheduledAt}`;
         const cancel = new Cancellation();
-        const done = run(scheduled, cancel).finally(() => (current = undefined));
-        current = { done, cancel };
+        const done = run(id, scheduledAt, cancel).finally(() => (current = undefined));
+        current = { id, done, cancel };
       }
       arm(scheduled);
     };

@@ -107,7 +107,8 @@ steps:
     cleanup.push(() => flow.stop());
     await b.calls(1);
     // Two ticks pass while the first run waits on the backend.
-    await watch.line((l) => l.msg === 'timer tick skipped: the previous run is still going', 2);
+    const skip = await watch.line((l) => l.msg === 'timer tick skipped: the previous run is still going', 2);
+    assert.match(String(skip.running), /^poller@/);
     assert.equal(b.upstream.requests.length, 1);
     assert.ok((await metric(flow, 'weft_timer_skipped_total{flow="poller"}')) >= 2);
     release();
