@@ -42,7 +42,7 @@ export const foreachStep: StepDef<ForeachConfig> = {
     additionalProperties: false,
   },
   compile(config, at) {
-    const inner = at.child(insidePiece('foreach'));
+    const inner = at.child('foreach');
     const c = config.foreach;
     const items = inner.expression(c.items, 'items');
     forbidRespond(c.steps, inner.child('steps'), insidePiece('foreach'));
