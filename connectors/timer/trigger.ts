@@ -12,10 +12,12 @@ import { Cancellation } from '../../runtime/engine/cancellation.ts';
 import { Exchange } from '../../runtime/engine/exchange.ts';
 import { WeftError } from '../../runtime/errors.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
+import { parseDuration } from '../../runtime/units.ts';
 import { compileSchedule, type ScheduleConfig } from './schedule.ts';
 
 interface TimerTriggerConfig extends ScheduleConfig {
   runOnStart?: boolean;
+  timeout?: string | number;
 }
 
 /** setTimeout's longest delay (~24.8 days); a later tick is reached in several waits. */
@@ -36,6 +38,10 @@ export const timerTrigger: TriggerDef<TimerTriggerConfig> = {
       },
       timezone: { type: 'string', minLength: 1, description: 'IANA timezone the cron expression is read in, e.g. Europe/Berlin. Default UTC.' },
       runOnStart: { type: 'boolean', description: 'Also run once as soon as the flow has started. Default false.' },
+      timeout: {
+        ...ref.duration,
+        description: 'Time budget of one run: every call gets what is left of it, none starts once it is spent (DEADLINE_EXCEEDED). Default: none.',
+      },
     },
     additionalProperties: false,
   },
@@ -46,6 +52,10 @@ export const timerTrigger: TriggerDef<TimerTriggerConfig> = {
     const observer = services.metrics?.timerRuns?.();
     const flow = { name: at.flow.name };
     const env = at.flow.env;
+    // Ticks during a run are skipped, so a run that hangs would hold back every later one;
+    // a budget bounds it the way the http trigger's `timeout` bounds a request.
+    const budgetMs = config.timeout === undefined ? undefined : parseDuration(config.timeout);
+    const budgetName = `the timer run timeout of ${budgetMs} ms`;
 
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
@@ -54,9 +64,10 @@ export const timerTrigger: TriggerDef<TimerTriggerConfig> = {
     let current: { id: string; done: Promise<void>; cancel: Cancellation } | undefined;
 
     const run = async (id: string, scheduledAt: string, cancel: Cancellation): Promise<void> => {
-      const ex = new Exchange({ id, log, env, flow, params: { scheduled: scheduledAt, run: String(++runs) }, cancel });
-      ex.body = null;
       const began = performance.now();
+      const deadline = budgetMs === undefined ? undefined : { at: began + budgetMs, what: budgetName };
+      const ex = new Exchange({ id, log, env, flow, params: { scheduled: scheduledAt, run: String(++runs) }, cancel, deadline });
+      ex.body = null;
       let outcome = 'ok';
       try {
         await pipeline.run(ex);

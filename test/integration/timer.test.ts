@@ -165,6 +165,18 @@ steps:
     assert.equal(failed.code, 'ABORTED');
   });
 
+  it('timeout bounds a run, so a hanging backend does not hold the schedule back', T, async () => {
+    const b = await backend((n, res) => (n === 1 ? undefined : json(res, 200, { n })));
+    cleanup.push(() => b.upstream.close());
+    const watch = watchingLogger();
+    const flow = await startTestFlow(pollFlow('{ every: 50ms, timeout: 120ms }', b.upstream.url), { log: watch.log });
+    cleanup.push(() => flow.stop());
+    const failed = await watch.line((l) => String(l.msg).startsWith('timer run failed'));
+    assert.equal(failed.code, 'DEADLINE_EXCEEDED');
+    assert.match(String(failed.msg), /the timer run timeout of 120 ms/);
+    await watch.line((l) => l.msg === 'run 2 got 2');
+  });
+
   it('runOnStart runs once at start, long before the first tick', T, async () => {
     const b = await backend((n, res) => json(res, 200, { n }));
     cleanup.push(() => b.upstream.close());
