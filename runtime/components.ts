@@ -10,6 +10,7 @@ import { mqttTrigger } from '../connectors/mqtt/trigger.ts';
 import { natsEndpoint } from '../connectors/nats/endpoint.ts';
 import { natsTrigger } from '../connectors/nats/trigger.ts';
 import { thriftEndpoint } from '../connectors/thrift/endpoint.ts';
+import { timerTrigger } from '../connectors/timer/trigger.ts';
 import { Registry } from './registry.ts';
 import { callStep } from './steps/call.ts';
 import { choiceStep } from './steps/choice.ts';
@@ -48,5 +49,6 @@ export function builtInRegistry(): Registry {
     .endpoint(natsEndpoint)
     .trigger(mqttTrigger)
     .endpoint(mqttEndpoint)
-    .step(publishStep);
+    .step(publishStep)
+    .trigger(timerTrigger);
 }

@@ -158,6 +158,11 @@ export interface ApiDescription {
 }
 
 export interface TriggerDef<C = Record<string, unknown>> extends Spec {
+  /**
+   * Set by triggers whose messages nobody waits on (a timer): why a `respond` step makes no
+   * sense there. The compiler then reports every `respond` of the flow as a load error.
+   */
+  readonly refusesRespond?: string;
   create(config: C, at: CompileContext, pipeline: Pipeline, runtime: RuntimeServices): Trigger;
 }
 
@@ -181,11 +186,19 @@ export interface RuntimeMetrics {
   readonly auth?: AuthObserver;
   /** For a trigger's `rateLimit`: one call per refused request. */
   readonly rateLimit?: RateLimitObserver;
+  /** For the timer trigger; its series exist only in flows that ask for them. */
+  timerRuns?(): TimerObserver;
 }
 
 /** A trigger's `rateLimit` reports each request it refused, by route. */
 export interface RateLimitObserver {
   rejected(route: string): void;
+}
+
+/** The timer trigger reports each run (outcome `ok` or the error code) and each skipped tick. */
+export interface TimerObserver {
+  ran(outcome: string, seconds: number): void;
+  skipped(): void;
 }
 
 /** A trigger's `auth` reports each refused request: its scheme and a reason from a fixed set. */

@@ -7,8 +7,8 @@
  * counters. Label values are bounded sets (the one route, declared endpoint names, error
  * codes from the catalogue or a flow's `fail` codes, status codes): nothing per message.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
-import type { AuthObserver, CallObserver, PolicyHealth, RateLimitObserver, RequestObserver } from '../contract.ts';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
+import type { AuthObserver, CallObserver, PolicyHealth, RateLimitObserver, RequestObserver, TimerObserver } from '../contract.ts';
 import type { CircuitState } from '../engine/policies/circuit-breaker.ts';
 
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
@@ -23,6 +23,8 @@ export interface FlowMetrics {
   readonly auth: AuthObserver;
   /** For the trigger's `rateLimit`: one call per refused request. */
   readonly rateLimit: RateLimitObserver;
+  /** For the timer trigger: registers its series on the first call. */
+  timerRuns(): TimerObserver;
   /** Where the endpoints' policy state (breakers, bulkheads) is read at scrape time. */
   watchPolicies(read: () => Record<string, PolicyHealth | undefined>): void;
   /** Text exposition for /metrics. */
@@ -109,9 +111,13 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
     registers: [registry],
   }).set(1);
 
+  let timer: TimerObserver | undefined;
+  const timerRuns = (): TimerObserver => (timer ??= timerMetrics(registry));
+
   return {
     registry,
     contentType: registry.contentType,
+    timerRuns,
     scrape: () => registry.metrics(),
     watchPolicies(read) {
       policies = read;
@@ -142,6 +148,42 @@ export function createFlowMetrics(flow: string, inflight: { readonly count: numb
     },
   };
 }
+
+/**
+ * Runs of the timer trigger. A few per minute at most, so prom-client's own metrics serve;
+ * registered only by timer flows, so other flows do not expose series that stay zero.
+ */
+function timerMetrics(registry: Registry): TimerObserver {
+  const runs = new Counter({
+    name: 'weft_timer_runs_total',
+    help: 'Runs of the timer trigger, by outcome (ok or the error code).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const seconds = new Histogram({
+    name: 'weft_timer_run_duration_seconds',
+    help: 'Duration of timer runs, from the tick to the end of the last step (on_error included).',
+    buckets: RUN_BUCKETS,
+    registers: [registry],
+  });
+  const skipped = new Counter({
+    name: 'weft_timer_skipped_total',
+    help: 'Timer ticks skipped because the previous run was still going.',
+    registers: [registry],
+  });
+  return {
+    ran(outcome, s) {
+      runs.inc({ outcome });
+      seconds.observe(s);
+    },
+    skipped() {
+      skipped.inc();
+    },
+  };
+}
+
+/** Timer run buckets in seconds: 10 ms to 10 min, the range of polling and sync jobs. */
+const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 // ---------------------------------------------------------------------------------------------
 // Per-request bookkeeping.

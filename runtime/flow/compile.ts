@@ -13,6 +13,7 @@ import { compileExpression, type Expression } from '../expr/expression.ts';
 import { compileTemplate, type Template } from '../expr/template.ts';
 import type { Registry } from '../registry.ts';
 import { SchemaSet, type SchemasConfig } from '../schemas/schema-set.ts';
+import { forbidRespond } from '../steps/scope.ts';
 import type { ParsedFlow, PathSegment } from './parse.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -137,9 +138,12 @@ export function compileFlow(registry: Registry, parsed: ParsedFlow, info: FlowIn
   const pipeline = createPipeline(steps, onError);
 
   const triggerKind = Object.keys(doc.trigger)[0];
-  const trigger = registry.triggers
-    .get(triggerKind)!
-    .create(doc.trigger[triggerKind], context(['trigger', triggerKind]), pipeline, services);
+  const triggerDef = registry.triggers.get(triggerKind)!;
+  if (triggerDef.refusesRespond !== undefined) {
+    forbidRespond(doc.steps, context(['steps']), triggerDef.refusesRespond);
+    forbidRespond(doc.on_error, context(['on_error']), triggerDef.refusesRespond);
+  }
+  const trigger = triggerDef.create(doc.trigger[triggerKind], context(['trigger', triggerKind]), pipeline, services);
 
   for (const f of schemas.files) files.add(f);
   return { info, doc, trigger, endpoints: [...endpoints.values()], pipeline, files: [...files].sort(), secretFiles: [...secretFiles].sort() };

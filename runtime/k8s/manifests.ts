@@ -2,7 +2,8 @@
  * Kubernetes manifests for one flow: the flow and every file it reads in a ConfigMap (files
  * holding secrets, TLS keys and certificates, come from a Secret the user creates), a Deployment that runs the Weft image on it (probes on the admin port, non-root, read-only
  * root filesystem, a grace period longer than the drain), a Service, a HorizontalPodAutoscaler
- * and a PodDisruptionBudget. Every name derives from the flow's `name` (a DNS-1123 label).
+ * (a KEDA ScaledObject for queue triggers, none for a timer, which runs as one pod) and a
+ * PodDisruptionBudget. Every name derives from the flow's `name` (a DNS-1123 label).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -39,16 +40,29 @@ export const FLOW_DIR = '/flow';
 /** Seconds the pod keeps serving after SIGTERM is due, so endpoints drop it from Services first. */
 export const PRE_STOP_SECONDS = 5;
 
-export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string } };
+export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> } };
 
 /** A problem that stops generation (the flow itself loaded). */
 export class K8sError extends Error {}
 
 export const DEFAULTS = { replicas: 2, cpu: '100m', memory: '256Mi', cpuTarget: 70, maxFactor: 5 } as const;
 
+/**
+ * Why a timer flow runs as one pod: each process keeps its own schedule, so every replica
+ * would fire each tick (two runs of a sync job, two copies of what it publishes). Written on
+ * the Deployment so whoever reads the cluster sees why it does not scale.
+ */
+const SINGLE_REPLICA_WHY = 'timer trigger: every replica would fire each tick, so this flow runs as exactly one pod (no autoscaler; Recreate, so a rollout never runs two)';
+
 export function buildManifests(flow: CompiledFlow, options: K8sOptions): Manifest[] {
   const name = flow.info.name;
-  const replicas = options.replicas ?? options.min ?? DEFAULTS.replicas;
+  const triggerKind = Object.keys(flow.doc.trigger)[0];
+  const single = triggerKind === 'timer';
+  if (single) {
+    const asked = (['replicas', 'min', 'max'] as const).filter((k) => options[k] !== undefined && options[k] !== 1);
+    if (asked.length > 0) throw new K8sError(`--${asked.join(', --')}: a timer flow runs as exactly one replica (every replica would fire each tick)`);
+  }
+  const replicas = single ? 1 : (options.replicas ?? options.min ?? DEFAULTS.replicas);
   const min = options.min ?? replicas;
   const max = options.max ?? Math.max(min, replicas) * DEFAULTS.maxFactor;
   if (!(min >= 1 && min <= replicas && replicas <= max)) {
@@ -80,13 +94,14 @@ export function buildManifests(flow: CompiledFlow, options: K8sOptions): Manifes
   const deployment: Manifest = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: metadata(),
+    metadata: single ? { ...metadata(), annotations: { 'weft.dev/single-replica': SINGLE_REPLICA_WHY } } : metadata(),
     spec: {
       replicas,
       revisionHistoryLimit: 5,
       selector: { matchLabels: selector },
-      // Never below the wanted count during a rollout: a new pod must be ready before an old one drains.
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      // Never below the wanted count during a rollout: a new pod must be ready before an old one
+      // drains. A timer flow instead stops the old pod first: a missed tick beats a doubled one.
+      strategy: single ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: {
           labels,
@@ -151,7 +166,6 @@ export function buildManifests(flow: CompiledFlow, options: K8sOptions): Manifes
     },
   };
   // A queue-triggered flow scales on its backlog (KEDA), not on CPU, and serves no traffic port.
-  const triggerKind = Object.keys(flow.doc.trigger)[0];
   const keda = scaledObject(triggerKind, flow.doc.trigger[triggerKind], readFileSync(flow.info.file, 'utf8'), { min, max, name, metadata }, {
     queueTarget: options.queueTarget ?? DEFAULT_QUEUE_TARGET,
     natsMonitoring: options.natsMonitoring,
@@ -166,7 +180,8 @@ export function buildManifests(flow: CompiledFlow, options: K8sOptions): Manifes
     const container = (deployment.spec as { template: { spec: { containers: { ports: { name: string }[] }[] } } }).template.spec.containers[0];
     container.ports = container.ports.filter((p) => p.name === 'admin');
   }
-  return [configMap, deployment, ...(triggerKind === 'http' ? [service] : []), keda ?? hpa, pdb];
+  const scaler = single ? [] : [keda ?? hpa];
+  return [configMap, deployment, ...(triggerKind === 'http' ? [service] : []), ...scaler, pdb];
 }
 
 export function manifestsYaml(manifests: readonly Manifest[]): string {

@@ -4,7 +4,7 @@ import { fanOut } from '../engine/fan-out.ts';
 import { WeftError } from '../errors.ts';
 import { ref } from '../flow/schema-parts.ts';
 import { VAR_NAME } from './parallel.ts';
-import { forbidRespond } from './scope.ts';
+import { forbidRespond, insidePiece } from './scope.ts';
 
 interface ForeachConfig {
   foreach: {
@@ -45,7 +45,7 @@ export const foreachStep: StepDef<ForeachConfig> = {
     const inner = at.child('foreach');
     const c = config.foreach;
     const items = inner.expression(c.items, 'items');
-    forbidRespond(c.steps, inner.child('steps'), 'foreach');
+    forbidRespond(c.steps, inner.child('steps'), insidePiece('foreach'));
     const steps = inner.steps(c.steps, 'steps');
     const concurrency = c.concurrency ?? 1;
     const settle = c.collect === true;

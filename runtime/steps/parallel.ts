@@ -3,7 +3,7 @@ import { fanOut } from '../engine/fan-out.ts';
 import { WeftError } from '../errors.ts';
 import { ref } from '../flow/schema-parts.ts';
 import { parseDuration } from '../units.ts';
-import { forbidRespond, soonerDeadline } from './scope.ts';
+import { forbidRespond, insidePiece, soonerDeadline } from './scope.ts';
 
 type StepConfig = Record<string, unknown>;
 
@@ -46,7 +46,7 @@ export const parallelStep: StepDef<ParallelConfig> = {
     const names = Object.keys(config.parallel);
     const branches: StepFn[] = names.map((name) => {
       const branch = config.parallel[name];
-      forbidRespond(branch, inner.child(name), 'a parallel branch');
+      forbidRespond(branch, inner.child(name), insidePiece('a parallel branch'));
       return inner.steps(Array.isArray(branch) ? branch : [branch], name);
     });
     const settle = config.settle === true;

@@ -7,8 +7,13 @@ import type { CompileContext } from '../contract.ts';
 import type { Deadline } from '../engine/exchange.ts';
 import { performance } from 'node:perf_hooks';
 
-/** Reports, at its position, every `respond` nested anywhere in `value`. */
-export function forbidRespond(value: unknown, at: CompileContext, where: string): void {
+/** Why a piece of a fan-out (`where`: a parallel branch, foreach) may not answer. */
+export function insidePiece(where: string): string {
+  return `inside ${where}: pieces run side by side and only the flow answers; leave the result in the body and respond after the step`;
+}
+
+/** Reports, at its position, every `respond` nested anywhere in `value`: `respond is not allowed <why>`. */
+export function forbidRespond(value: unknown, at: CompileContext, why: string): void {
   const walk = (v: unknown, ctx: CompileContext, depth: number): void => {
     if (depth > 64 || v === null || typeof v !== 'object') return;
     if (Array.isArray(v)) {
@@ -17,7 +22,7 @@ export function forbidRespond(value: unknown, at: CompileContext, where: string)
     }
     for (const [key, inner] of Object.entries(v)) {
       if (key === 'respond') {
-        ctx.problem('FLOW_SCHEMA', `respond is not allowed inside ${where}: pieces run side by side and only the flow answers; leave the result in the body and respond after the step`, key);
+        ctx.problem('FLOW_SCHEMA', `respond is not allowed ${why}`, key);
       }
       walk(inner, ctx.child(key), depth + 1);
     }

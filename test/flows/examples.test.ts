@@ -23,7 +23,8 @@ describe('example flows', () => {
     assert.ok(files.length >= 3);
     for (const f of files) {
       const running = await start(f);
-      assert.ok(running.url, f);
+      // A timer listens nowhere; every other trigger has an address.
+      assert.ok(running.url !== undefined || running.flow.trigger.describe.startsWith('timer '), f);
       await running.stop();
     }
   });

@@ -298,4 +298,36 @@ steps:
       assert.deepEqual(kinds, ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
     });
   });
+
+  describe('timer flows run as one pod', () => {
+    const TIMER_FLOW = `weft: 1
+name: nightly-sync
+trigger:
+  timer: { cron: "0 3 * * *", timezone: Europe/Berlin }
+steps:
+  - log: syncing
+`;
+
+    it('one replica, no autoscaler, Recreate rollouts, the reason on the Deployment', async () => {
+      const r = await weft('k8s', writeFlow(TIMER_FLOW), '--image', 'weft:1');
+      assert.equal(r.code, 0, r.stderr);
+      const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+      assert.deepEqual(objects.map((o) => o.kind), ['ConfigMap', 'Deployment', 'PodDisruptionBudget']);
+      validateSchemas(objects);
+      assert.deepEqual(unknownFieldProblems(objects), []);
+      const deploy = byKind(objects, 'Deployment');
+      assert.equal(deploy.spec.replicas, 1);
+      assert.deepEqual(deploy.spec.strategy, { type: 'Recreate' });
+      assert.match(deploy.metadata.annotations?.['weft.dev/single-replica'] ?? '', /every replica would fire each tick/);
+      assert.deepEqual(deploy.spec.template.spec.containers[0].ports.map((p: { name: string }) => p.name), ['admin']);
+    });
+
+    it('refuses --replicas, --min or --max above 1', async () => {
+      const file = writeFlow(TIMER_FLOW);
+      const r = await weft('k8s', file, '--image', 'weft:1', '--replicas', '3', '--max', '6');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /--replicas, --max: a timer flow runs as exactly one replica/);
+      assert.equal((await weft('k8s', file, '--image', 'weft:1', '--replicas', '1')).code, 0);
+    });
+  });
 });
