@@ -45,17 +45,22 @@ interface GcTotals {
   maxPauseMs: number;
   /** The young generation's size at the last collection (V8 grows and shrinks it). */
   newSpaceBytes: number;
+  /** What a major GC left alive (the last one's): what every major GC has to mark again. */
+  liveAfterMajor: number;
 }
 
 /** Sums the `--trace-gc-nvp` lines of `text` (one per collection; gc=s is a scavenge). */
 export function gcTotals(text: string): GcTotals {
-  const t: GcTotals = { allocated: 0, promoted: 0, scavenges: 0, majors: 0, pauseMs: 0, maxPauseMs: 0, newSpaceBytes: 0 };
+  const t: GcTotals = { allocated: 0, promoted: 0, scavenges: 0, majors: 0, pauseMs: 0, maxPauseMs: 0, newSpaceBytes: 0, liveAfterMajor: 0 };
   for (const line of text.split('\n')) {
     const kind = / gc=(\w+)/.exec(line)?.[1];
     if (kind === undefined) continue;
     const field = (name: string): number => Number(new RegExp(` ${name}=([\\d.]+)`).exec(line)?.[1] ?? 0);
     if (kind === 's') t.scavenges++;
-    else t.majors++;
+    else {
+      t.majors++;
+      t.liveAfterMajor = field('end_object_size');
+    }
     t.allocated += field('allocated');
     t.promoted += field('promoted');
     const pause = field('pause');
@@ -88,13 +93,15 @@ try {
       const from = statSync(log).size;
       await drive(pool, probe, measured, connections);
       await sleep(200);
-      const t = gcTotals(readFileSync(log, 'utf8').slice(from));
+      const trace = readFileSync(log, 'utf8');
+      const t = gcTotals(trace.slice(from));
+      const live = gcTotals(trace).liveAfterMajor;
       const per = (n: number): string => (n / measured).toFixed(2);
       console.log(
         `${name} ${scenario}: ${(t.allocated / measured / 1024).toFixed(1)} KB allocated and ${(t.promoted / measured).toFixed(0)} B promoted per request; ` +
           `per 1000 requests ${(t.scavenges * 1000 / measured).toFixed(1)} scavenges, ${(t.majors * 1000 / measured).toFixed(2)} major GCs, ` +
           `${(t.pauseMs * 1000 / measured).toFixed(1)} ms GC pause (longest ${t.maxPauseMs.toFixed(1)} ms; ${per(t.pauseMs * 1000)} us/request); ` +
-          `young generation ${(t.newSpaceBytes / 1048576).toFixed(1)} MB`,
+          `young generation ${(t.newSpaceBytes / 1048576).toFixed(1)} MB; ${(live / 1048576).toFixed(1)} MB alive after the last major GC`,
       );
     } finally {
       await pool.close();
