@@ -12,12 +12,8 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
-import { drive } from './lib/drive.ts';
-import { startBackend } from './lib/nginx.ts';
-import { freePort, sleep, stop, waitForAnswer } from './lib/process.ts';
-import { LOAD_SCENARIOS, SCENARIOS, type ScenarioId } from './scenarios.ts';
-import { targetNamed } from './targets.ts';
+import { countPerTarget } from './lib/drive.ts';
+import { sleep } from './lib/process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,13 +25,6 @@ const { values } = parseArgs({
     'semi-space': { type: 'string' },
   },
 });
-const scenario = values.scenario as ScenarioId;
-if (!LOAD_SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${LOAD_SCENARIOS.join(', ')}`);
-const warmup = Number(values.warmup);
-const measured = Number(values.requests);
-const connections = Number(values.connections);
-const probe = SCENARIOS[scenario];
-
 interface GcTotals {
   allocated: number;
   promoted: number;
@@ -71,43 +60,31 @@ export function gcTotals(text: string): GcTotals {
   return t;
 }
 
-const backendPort = await freePort();
-const backend = startBackend(undefined, backendPort);
-try {
-  await waitForAnswer(backend, `http://127.0.0.1:${backendPort}`, { method: 'GET', path: '/items/42' }, 10_000);
-  for (const name of values.targets.split(',')) {
-    const target = targetNamed(name);
-    if (!target || target.name === 'nginx' || !target.scenarios.includes(scenario)) throw new Error(`${name} is not a Node target of ${scenario}`);
-    const log = join(mkdtempSync(join(tmpdir(), 'weft-gc-')), 'trace');
+let log = '';
+let from = 0;
+await countPerTarget(values, {
+  readyMs: 60_000,
+  start() {
+    log = join(mkdtempSync(join(tmpdir(), 'weft-gc-')), 'trace');
     // V8 prints the trace with stdio, fully buffered into a file: stdbuf makes it line-buffered
     // so the log can be cut at the start of the measured requests.
     const launcher = ['stdbuf', '-oL', 'sh', '-c', `exec "$0" "$@" > ${log}`];
-    const nodeArgs = ['--trace-gc-nvp', ...(values['semi-space'] ? [`--max-semi-space-size=${values['semi-space']}`] : [])];
-    const port = await freePort();
-    const proc = target.start(scenario, { port, backendPort, launcher, nodeArgs });
-    const pool = new Pool(`http://127.0.0.1:${port}`, { connections });
-    try {
-      await waitForAnswer(proc, `http://127.0.0.1:${port}`, probe, 60_000);
-      await drive(pool, probe, warmup, connections);
-      await sleep(200);
-      const from = statSync(log).size;
-      await drive(pool, probe, measured, connections);
-      await sleep(200);
-      const trace = readFileSync(log, 'utf8');
-      const t = gcTotals(trace.slice(from));
-      const live = gcTotals(trace).liveAfterMajor;
-      const per = (n: number): string => (n / measured).toFixed(2);
-      console.log(
-        `${name} ${scenario}: ${(t.allocated / measured / 1024).toFixed(1)} KB allocated and ${(t.promoted / measured).toFixed(0)} B promoted per request; ` +
-          `per 1000 requests ${(t.scavenges * 1000 / measured).toFixed(1)} scavenges, ${(t.majors * 1000 / measured).toFixed(2)} major GCs, ` +
-          `${(t.pauseMs * 1000 / measured).toFixed(1)} ms GC pause (longest ${t.maxPauseMs.toFixed(1)} ms; ${per(t.pauseMs * 1000)} us/request); ` +
-          `young generation ${(t.newSpaceBytes / 1048576).toFixed(1)} MB; ${(live / 1048576).toFixed(1)} MB alive after the last major GC`,
-      );
-    } finally {
-      await pool.close();
-      await stop(proc);
-    }
-  }
-} finally {
-  await stop(backend);
-}
+    return { launcher, nodeArgs: ['--trace-gc-nvp', ...(values['semi-space'] ? [`--max-semi-space-size=${values['semi-space']}`] : [])] };
+  },
+  async begin() {
+    await sleep(200);
+    from = statSync(log).size;
+  },
+  async end(name, _pid, { scenario, requests }) {
+    await sleep(200);
+    const trace = readFileSync(log, 'utf8');
+    const t = gcTotals(trace.slice(from));
+    const live = gcTotals(trace).liveAfterMajor;
+    console.log(
+      `${name} ${scenario}: ${(t.allocated / requests / 1024).toFixed(1)} KB allocated and ${(t.promoted / requests).toFixed(0)} B promoted per request; ` +
+        `per 1000 requests ${((t.scavenges * 1000) / requests).toFixed(1)} scavenges, ${((t.majors * 1000) / requests).toFixed(2)} major GCs, ` +
+        `${((t.pauseMs * 1000) / requests).toFixed(1)} ms GC pause (longest ${t.maxPauseMs.toFixed(1)} ms; ${(t.pauseMs * 1000 / requests).toFixed(2)} us/request); ` +
+        `young generation ${(t.newSpaceBytes / 1048576).toFixed(1)} MB; ${(live / 1048576).toFixed(1)} MB alive after the last major GC`,
+    );
+  },
+});

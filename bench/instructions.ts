@@ -15,12 +15,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
-import { drive } from './lib/drive.ts';
-import { startBackend } from './lib/nginx.ts';
-import { freePort, hasCommand, stop, waitForAnswer } from './lib/process.ts';
-import { LOAD_SCENARIOS, SCENARIOS, type ScenarioId } from './scenarios.ts';
-import { ROOT, targetNamed } from './targets.ts';
+import { countPerTarget } from './lib/drive.ts';
+import { hasCommand } from './lib/process.ts';
+import { ROOT } from './targets.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,13 +28,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '8' },
   },
 });
-const scenario = values.scenario as ScenarioId;
-if (!LOAD_SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${LOAD_SCENARIOS.join(', ')}`);
 if (!hasCommand('valgrind') || !hasCommand('callgrind_control')) throw new Error('needs valgrind (apt-get install valgrind)');
-const warmup = Number(values.warmup);
-const measured = Number(values.requests);
-const connections = Number(values.connections);
-const probe = SCENARIOS[scenario];
 
 function control(pid: number, ...args: string[]): void {
   const r = spawnSync('callgrind_control', [...args, String(pid)], { encoding: 'utf8' });
@@ -60,34 +51,19 @@ function dumpTotals(dir: string): { main: number; all: number } {
   return { main, all };
 }
 
-const backendPort = await freePort();
-const backend = startBackend(undefined, backendPort);
-try {
-  await waitForAnswer(backend, `http://127.0.0.1:${backendPort}`, { method: 'GET', path: '/items/42' }, 10_000);
-  for (const name of values.targets.split(',')) {
-    const target = targetNamed(name);
-    if (!target || target.name === 'nginx' || target.name === 'nodered' || !target.scenarios.includes(scenario)) throw new Error(`${name} is not a Node target of ${scenario}`);
+let dir = '';
+await countPerTarget(values, {
+  readyMs: 180_000,
+  start(name) {
     mkdirSync(join(ROOT, 'bench/results/callgrind'), { recursive: true });
-    const dir = mkdtempSync(join(ROOT, `bench/results/callgrind/${name}-${scenario}-`));
-    const launcher = ['valgrind', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${dir}/callgrind.out`];
-    const port = await freePort();
-    const proc = target.start(scenario, { port, backendPort, launcher });
-    const pool = new Pool(`http://127.0.0.1:${port}`, { connections });
-    try {
-      await waitForAnswer(proc, `http://127.0.0.1:${port}`, probe, 180_000);
-      const pid = proc.child.pid!;
-      await drive(pool, probe, warmup, connections);
-      control(pid, '-z');
-      await drive(pool, probe, measured, connections);
-      control(pid, '-d');
-      const { main, all } = dumpTotals(dir);
-      const k = (n: number): string => `${(n / measured / 1000).toFixed(1)}k`;
-      console.log(`${name} ${scenario}: ${k(main)} instructions/request on the main thread, ${k(all)} on all threads (${measured} requests after ${warmup}, ${connections} connections; ${dir})`);
-    } finally {
-      await pool.close();
-      await stop(proc);
-    }
-  }
-} finally {
-  await stop(backend);
-}
+    dir = mkdtempSync(join(ROOT, `bench/results/callgrind/${name}-${values.scenario}-`));
+    return { launcher: ['valgrind', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${dir}/callgrind.out`] };
+  },
+  begin: (pid) => control(pid, '-z'),
+  end(name, pid, { scenario, requests, warmup, connections }) {
+    control(pid, '-d');
+    const { main, all } = dumpTotals(dir);
+    const k = (n: number): string => `${(n / requests / 1000).toFixed(1)}k`;
+    console.log(`${name} ${scenario}: ${k(main)} instructions/request on the main thread, ${k(all)} on all threads (${requests} requests after ${warmup}, ${connections} connections; ${dir})`);
+  },
+});
