@@ -6,9 +6,11 @@
  *   npm run bench:gc [-- --targets weft,hono --scenario s3 --warmup 10000 --requests 20000]
  * After `--warmup` requests the trace so far is set aside; the figures are over the next
  * `--requests` (sent `--connections` at a time). `--semi-space MB` sets V8's young generation
- * (default: V8's own sizing, as in a real run).
+ * (default: V8's own sizing, as in a real run). `--idle S` waits S seconds between warm-up and
+ * the measured requests, as the benchmark kit's slices do: V8 shrinks an idle heap meanwhile. `--survivors` also lists where the measured
+ * requests allocated what outlived the young generation (bench/lib/survivor-sampler.ts).
  */
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '20000' },
     connections: { type: 'string', default: '16' },
     'semi-space': { type: 'string' },
+    survivors: { type: 'boolean', default: false },
+    idle: { type: 'string', default: '0' },
   },
 });
 interface GcTotals {
@@ -60,6 +64,34 @@ export function gcTotals(text: string): GcTotals {
   return t;
 }
 
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+interface HeapProfile {
+  head: ProfileNode;
+}
+
+/** The allocation sites holding most of the sampled survivors, each with the frames that led to it. */
+function printSurvivors(name: string, profile: HeapProfile, requests: number): void {
+  const sites = new Map<string, number>();
+  const frame = (n: ProfileNode): string =>
+    `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/)?/, '')}:${n.callFrame.lineNumber + 1}`;
+  const walk = (n: ProfileNode, stack: string[]): void => {
+    const here = [frame(n), ...stack];
+    if (n.selfSize > 0) {
+      const key = here.slice(0, 5).join(' < ');
+      sites.set(key, (sites.get(key) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c, here);
+  };
+  walk(profile.head, []);
+  const total = [...sites.values()].reduce((a, b) => a + b, 0);
+  console.log(`${name}: ${(total / requests).toFixed(0)} B per request sampled as outliving the young generation; the largest sites:`);
+  for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${(bytes / requests).toFixed(1).padStart(7)} B  ${site}`);
+}
+
 let log = '';
 let from = 0;
 await countPerTarget(values, {
@@ -69,13 +101,23 @@ await countPerTarget(values, {
     // V8 prints the trace with stdio, fully buffered into a file: stdbuf makes it line-buffered
     // so the log can be cut at the start of the measured requests.
     const launcher = ['stdbuf', '-oL', 'sh', '-c', `exec "$0" "$@" > ${log}`];
-    return { launcher, nodeArgs: ['--trace-gc-nvp', ...(values['semi-space'] ? [`--max-semi-space-size=${values['semi-space']}`] : [])] };
+    const sampler = values.survivors ? ['--import', join(import.meta.dirname, 'lib/survivor-sampler.ts')] : [];
+    // The target's environment is this process's (bench/targets.ts): the sampler finds its file there.
+    process.env.WEFT_SURVIVORS_FILE = values.survivors ? `${log}.heapprofile` : '';
+    return { launcher, nodeArgs: ['--trace-gc-nvp', ...sampler, ...(values['semi-space'] ? [`--max-semi-space-size=${values['semi-space']}`] : [])] };
   },
-  async begin() {
+  async begin(pid) {
+    await sleep(Number(values.idle) * 1000);
+    if (values.survivors) process.kill(pid, 'SIGUSR2');
     await sleep(200);
     from = statSync(log).size;
   },
-  async end(name, _pid, { scenario, requests }) {
+  async end(name, pid, { scenario, requests }) {
+    if (values.survivors) {
+      process.kill(pid, 'SIGUSR2');
+      for (let i = 0; i < 100 && !existsSync(`${log}.heapprofile`); i++) await sleep(100);
+      printSurvivors(name, JSON.parse(readFileSync(`${log}.heapprofile`, 'utf8')) as HeapProfile, requests);
+    }
     await sleep(200);
     const trace = readFileSync(log, 'utf8');
     const t = gcTotals(trace.slice(from));

@@ -1,12 +1,15 @@
 /**
  * The benchmark kit: every scenario against every target in one run, as ratios to the baselines.
  *   npm run bench [-- --targets weft,hono,node,nginx,nodered --scenarios s1,s2,s3,s4,s5
- *                    --duration 10 --warmup 10 --runs 3 --connections 50 --no-pin --no-docs]
+ *                    --duration 10 --warmup 10 --lead-in 2 --runs 3 --connections 50 --no-pin --no-docs]
  * S5 also starts a Thrift backend (bench/thrift-backend.ts).
  * Method (docs/benchmarks.md): a static nginx backend and wrk share one core, the targets the
  * other (taskset). For each load scenario all targets are up at once and measured in short
  * slices, in an order that rotates every round, after a warm-up slice each; a ratio is the
  * median of per-round ratios, so noise on this shared machine hits both sides of it alike.
+ * Each measured slice follows a lead-in slice on the same target: a target idles while the
+ * others are measured, V8 shrinks an idle heap, and the first seconds of load regrow it. The
+ * lead-in's p99 is reported on its own ("p99 after idle"), not mixed into the steady figures.
  * Results go to bench/results/ (JSON), and unless --no-docs to docs/benchmarks.md and
  * docs/benchmarks.svg.
  */
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: 's1,s2,s3,s4,s5' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '10' },
+    'lead-in': { type: 'string', default: '2' },
     runs: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     'no-pin': { type: 'boolean', default: false },
@@ -61,10 +65,11 @@ const settings = {
   scenarios: scenarioIds,
   durationS: Number(values.duration),
   warmupS: Number(values.warmup),
+  leadInS: Number(values['lead-in']),
   runs: Math.max(1, Number(values.runs)),
   connections: Number(values.connections),
 };
-for (const [k, v] of Object.entries({ duration: settings.durationS, warmup: settings.warmupS, runs: settings.runs, connections: settings.connections })) {
+for (const [k, v] of Object.entries({ duration: settings.durationS, warmup: settings.warmupS, 'lead-in': settings.leadInS, runs: settings.runs, connections: settings.connections })) {
   if (!Number.isFinite(v) || v < 0 || v > 600) throw new Error(`--${k} must be a number from 0 to 600`);
 }
 for (const name of settings.targets) if (!TARGETS.some((t) => t.name === name)) throw new Error(`unknown target ${name} (known: ${TARGETS.map((t) => t.name).join(', ')})`);
@@ -123,8 +128,9 @@ function ratiosTo<T>(self: string, samples: Map<string, T[]>, metric: (x: T) => 
   return out;
 }
 
-function loadRow(scenario: ScenarioId, t: Target, rounds: Map<string, LoadResult[]>): LoadRow {
+function loadRow(scenario: ScenarioId, t: Target, rounds: Map<string, LoadResult[]>, leadIns: Map<string, LoadResult[]>): LoadRow {
   const own = rounds.get(t.name)!;
+  const leadIn = leadIns.get(t.name)!;
   const row: LoadRow = {
     scenario,
     target: t.name,
@@ -136,6 +142,9 @@ function loadRow(scenario: ScenarioId, t: Target, rounds: Map<string, LoadResult
     cpuUsPerReq: median(own.map((r) => r.cpuUsPerReq ?? NaN)),
     rpsRatio: ratiosTo(t.name, rounds, (r) => r.rps),
     p99Ratio: ratiosTo(t.name, rounds, (r) => r.p99Ms),
+    leadIn,
+    leadInP99Ms: median(leadIn.map((r) => r.p99Ms)),
+    leadInP99Ratio: leadIn.length > 0 ? ratiosTo(t.name, leadIns, (r) => r.p99Ms) : {},
   };
   return row;
 }
@@ -160,8 +169,10 @@ async function loadScenario(s: ScenarioId): Promise<LoadRow[]> {
   };
   if (settings.warmupS > 0) for (const t of here) await slice(t, settings.warmupS);
   const rounds = new Map<string, LoadResult[]>(here.map((t) => [t.name, []]));
+  const leadIns = new Map<string, LoadResult[]>(here.map((t) => [t.name, []]));
   for (let r = 0; r < settings.runs; r++) {
     for (const t of rotate(here, r)) {
+      if (settings.leadInS > 0) leadIns.get(t.name)!.push(await slice(t, settings.leadInS));
       const result = await slice(t, settings.durationS);
       if (result.errors > 0) log(`  ${s} ${t.name}: ${result.errors} errors in round ${r + 1}`);
       rounds.get(t.name)!.push(result);
@@ -169,7 +180,7 @@ async function loadScenario(s: ScenarioId): Promise<LoadRow[]> {
     }
   }
   for (const { proc } of up.values()) await close(proc);
-  return here.map((t) => loadRow(s, t, rounds));
+  return here.map((t) => loadRow(s, t, rounds, leadIns));
 }
 
 /** S4: exec -> first proxied S1 answer, RSS after 0.5 s idle, RSS after one S1 load slice. */

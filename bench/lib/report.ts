@@ -22,14 +22,14 @@ export function markdownTables(r: BenchResults): string {
   const lines: string[] = [];
   if (r.load.length > 0) {
     lines.push(
-      `| scenario | target | req/s | p50 ms | p99 ms | spread | CPU us/req | ${baselines.map((b) => `req/s vs ${b}`).join(' | ')} | p99 vs ${REFERENCE} |`,
-      `|---|---|--:|--:|--:|--:|--:|${baselines.map(() => '--:').join('|')}|--:|`,
+      `| scenario | target | req/s | p50 ms | p99 ms | spread | CPU us/req | ${baselines.map((b) => `req/s vs ${b}`).join(' | ')} | p99 vs ${REFERENCE} | p99 after idle vs ${REFERENCE} |`,
+      `|---|---|--:|--:|--:|--:|--:|${baselines.map(() => '--:').join('|')}|--:|--:|`,
     );
     for (const row of r.load) {
       lines.push(
         `| ${titles[row.scenario as ScenarioId]} | ${row.target} | ${Math.round(row.rps)} | ${row.p50Ms.toFixed(2)} | ${row.p99Ms.toFixed(2)} | ${pct(row.rpsSpread)} | ${Math.round(row.cpuUsPerReq)} | ${baselines
           .map((b) => (b === row.target ? '1.00x' : x(row.rpsRatio[b])))
-          .join(' | ')} | ${row.target === REFERENCE ? '1.00x' : x(row.p99Ratio[REFERENCE])} |`,
+          .join(' | ')} | ${row.target === REFERENCE ? '1.00x' : x(row.p99Ratio[REFERENCE])} | ${row.target === REFERENCE ? '1.00x' : x(row.leadInP99Ratio?.[REFERENCE])} |`,
       );
     }
     lines.push('');
@@ -56,8 +56,8 @@ function machineBlock(r: BenchResults): string {
   const s = r.settings;
   return [
     `Measured ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Linux ${m.kernel}; Node ${m.node}, nginx ${m.nginx}, ${m.wrk}, Node-RED ${m.nodeRed}, Weft at ${m.weftCommit}${m.weftEntry ? ` running its ${m.weftEntry}` : ''}.`,
-    `Pinning: ${m.pinning}. wrk: 1 thread, ${s.connections} connections, ${s.warmupS} s warm-up then ${s.runs} rounds of ${s.durationS} s slices per target, rotating order.`,
-    `Command: \`npm run bench -- --targets ${s.targets.join(',')} --scenarios ${s.scenarios.join(',')} --duration ${s.durationS} --warmup ${s.warmupS} --runs ${s.runs} --connections ${s.connections}\``,
+    `Pinning: ${m.pinning}. wrk: 1 thread, ${s.connections} connections, ${s.warmupS} s warm-up then ${s.runs} rounds of ${s.durationS} s slices per target, rotating order${s.leadInS ? `, each after a ${s.leadInS} s lead-in slice on the same target ("p99 after idle")` : ''}.`,
+    `Command: \`npm run bench -- --targets ${s.targets.join(',')} --scenarios ${s.scenarios.join(',')} --duration ${s.durationS} --warmup ${s.warmupS}${s.leadInS !== undefined ? ` --lead-in ${s.leadInS}` : ''} --runs ${s.runs} --connections ${s.connections}\``,
     '',
     '"spread" is (max - min) / median of the rounds of one target: how noisy the machine was.',
   ].join('\n');

@@ -16,6 +16,11 @@ export interface LoadRow {
   rpsRatio: Record<string, number>;
   /** baseline name -> median of per-round ratios of p99 (lower is better). */
   p99Ratio: Record<string, number>;
+  /** The lead-in slices before each round's measured one: load right after the target idled (absent in older results). */
+  leadIn?: LoadResult[];
+  leadInP99Ms?: number;
+  /** baseline name -> median of per-round ratios of the lead-in slices' p99. */
+  leadInP99Ratio?: Record<string, number>;
 }
 
 export interface StartupSample {
@@ -56,6 +61,8 @@ export interface Settings {
   scenarios: string[];
   durationS: number;
   warmupS: number;
+  /** Seconds of unmeasured-for-the-ratios load before each measured slice (absent in older results: none). */
+  leadInS?: number;
   runs: number;
   connections: number;
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { XMLValidator } from 'fast-xml-parser';
 import { chartSvg } from '../../../bench/lib/chart.ts';
+import { markdownTables } from '../../../bench/lib/report.ts';
 import type { BenchResults, LoadRow } from '../../../bench/lib/results.ts';
 import { median, pairedRatio, spread } from '../../../bench/lib/stats.ts';
 import { parseWrk } from '../../../bench/lib/wrk.ts';
@@ -55,4 +56,21 @@ test('the chart has one labelled bar per target and scenario, and is well-formed
   assert.match(svg, /900 \(0\.90x\)/);
   assert.match(svg, /300 \(1\.50x\)/);
   assert.match(svg, /S1 &lt;passthrough>/);
+});
+
+test('the table shows the steady p99 ratio and the lead-in slices\' "p99 after idle" ratio apart', () => {
+  const row = (target: string, p99Ratio: Record<string, number>, leadInP99Ratio?: Record<string, number>): LoadRow => ({
+    scenario: 's3', target, rounds: [], rps: 1000, p50Ms: 1, p99Ms: 2, rpsSpread: 0, cpuUsPerReq: 80,
+    rpsRatio: target === 'hono' ? {} : { hono: 0.95 }, p99Ratio, ...(leadInP99Ratio ? { leadInP99Ratio } : {}),
+  });
+  const results = {
+    settings: { runs: 3 },
+    load: [row('weft', { hono: 1.1 }, { hono: 2.5 }), row('hono', {}, {}), row('old', { hono: 1.2 })],
+    startup: [],
+    skipped: [],
+  } as unknown as BenchResults;
+  const lines = markdownTables(results).split('\n');
+  assert.match(lines[0], /\| p99 vs hono \| p99 after idle vs hono \|$/);
+  assert.match(lines.find((l) => l.includes('| weft |'))!, /\| 1\.10x \| 2\.50x \|$/);
+  assert.match(lines.find((l) => l.includes('| old |'))!, /\| 1\.20x \|  \|$/, 'results from before lead-ins: an empty cell');
 });
