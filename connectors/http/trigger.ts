@@ -1,15 +1,13 @@
 /**
- * `http` trigger: one route on a hono app served by @hono/node-server. Per request it reads
- * and decodes the body (within maxBody, by Content-Type), checks the body schema, runs the
- * pipeline and encodes the reply in the negotiated format. Route, codecs, the schema check
- * and the Accept negotiation are all prepared once in create().
+ * `http` trigger: one route, matched by hono's router, served by node:http (answer.ts). Per
+ * request it reads and decodes the body (within maxBody, by Content-Type), checks the body
+ * schema, runs the pipeline and encodes the reply in the negotiated format. Route, codecs, the
+ * schema check and the Accept negotiation are all prepared once in create().
  */
-import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
-import { Hono, type Context } from 'hono';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { TrieRouter } from 'hono/router/trie-router';
 import { randomUUID } from 'node:crypto';
-import { validateHeaderName, validateHeaderValue, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, validateHeaderName, validateHeaderValue, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Pipeline, RuntimeServices, Trigger, TriggerDef } from '../../runtime/contract.ts';
@@ -23,6 +21,7 @@ import { WeftError } from '../../runtime/errors.ts';
 import { compileSchemaFile } from '../../runtime/json-schema.ts';
 import { ref } from '../../runtime/flow/schema-parts.ts';
 import { parseDuration, parseSize } from '../../runtime/units.ts';
+import { paramOf, pathOf, writeAnswer, type Answer } from './answer.ts';
 import { hasBody, readBody } from './body.ts';
 import { corsSchema, createCors, type Cors, type CorsConfig } from './cors.ts';
 import { describeRoute } from './openapi.ts';
@@ -47,8 +46,6 @@ interface HttpTriggerConfig extends TypedFormatConfig {
 const DEFAULT_MAX_BODY = 1024 * 1024;
 const DEFAULT_REPLY: Reply = { status: 200, headers: undefined, useBody: true, body: undefined, format: undefined };
 const NO_BODY_STATUS = new Set([204, 205, 304]);
-
-type Env = { Bindings: HttpBindings };
 
 /** The route label of requests that matched no route: one series, whatever paths were tried. */
 const UNMATCHED_ROUTE = '(unmatched)';
@@ -127,7 +124,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
     const env = at.flow.env;
 
     /** `edge`: headers every answer to the request carries (CORS, RateLimit-*), when the trigger has them. */
-    const respondError = (err: unknown, id: string, edge?: Record<string, string>): Response => {
+    const respondError = (err: unknown, id: string, edge?: Record<string, string>): Answer => {
       const e = WeftError.from(err);
       if (e.status >= 500) log.error({ reqId: id, code: e.code, step: e.step, endpoint: e.endpoint, err: e }, e.message);
       // A flood of refusals must not become a flood of log lines: the metrics count them.
@@ -138,15 +135,14 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = allow;
       const challenge = challengeOf(e);
       if (challenge !== undefined) headers['www-authenticate'] = challenge;
-      return new Response(JSON.stringify(problemOf(e, id)), { status: e.status, headers });
+      return { status: e.status, headers, body: JSON.stringify(problemOf(e, id)) };
     };
 
     const requests = services.metrics?.requests;
-    const observe = (route: string, c: Context<Env>, res: Response, began: number): void =>
-      requests?.observe(route, c.req.method, res.status, (performance.now() - began) / 1000);
+    const observe = (route: string, req: IncomingMessage, res: Answer, began: number): void =>
+      requests?.observe(route, req.method!, res.status, (performance.now() - began) / 1000);
 
-    const handle = async (c: Context<Env>): Promise<Response> => {
-      const req: IncomingMessage = c.env.incoming;
+    const handle = async (req: IncomingMessage, outgoing: ServerResponse, params: Record<string, string>): Promise<Answer> => {
       const headers = req.headers as Record<string, string>;
       const id = headers['x-request-id'] || randomUUID();
       const arrived = performance.now();
@@ -159,7 +155,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
           // Refused before anything is allocated for the request: no Exchange, no body read.
           req.resume();
           const refused = respondError(err, id, edge);
-          observe(config.path, c, refused, arrived);
+          observe(config.path, req, refused, arrived);
           return refused;
         }
       }
@@ -167,11 +163,10 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       // A caller that hangs up cancels the calls its request still has in flight (and starts no
       // new ones), as Go's request context does for KrakenD: no upstream work for nobody.
       const cancel = new Cancellation();
-      const outgoing: ServerResponse = c.env.outgoing;
       outgoing.on('close', () => {
         if (!outgoing.writableFinished) cancel.abort(new WeftError('ABORTED', 'the caller closed the connection before it was answered'));
       });
-      let res: Response;
+      let res: Answer;
       try {
         const negotiated = negotiate(headers.accept);
         if (negotiated === 'none') {
@@ -179,7 +174,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         }
         // The budget starts when the request arrived, so reading a slow body counts against it.
         const deadline = budgetMs === undefined ? undefined : { at: arrived + budgetMs, what: budgetName };
-        const ex = new Exchange({ id, log, env, flow, headers, params: c.req.param() as Record<string, string>, query: queryOf(req.url), deadline, cancel });
+        const ex = new Exchange({ id, log, env, flow, headers, params, query: queryOf(req.url), deadline, cancel });
         if (guard !== undefined) await guard.check(ex, req);
         if (callerLimit !== undefined) {
           try {
@@ -212,64 +207,90 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         if (cancel.aborted) {
           log.info({ reqId: id }, 'the caller closed the connection: its work was cancelled');
           // nginx's 499: nobody reads it, but the metrics tell hang-ups from failures.
-          res = new Response(null, { status: CALLER_CLOSED });
+          res = { status: CALLER_CLOSED, headers: {}, body: null };
         } else res = respondError(err, id, edge);
       } finally {
         inflight.leave();
       }
       // Observed here rather than by a middleware: see the routes below.
-      observe(config.path, c, res, arrived);
+      observe(config.path, req, res, arrived);
       return res;
     };
 
-    /** A handler for the unhappy paths (404, 405, hono's onError), observed like `handle`. */
-    const failing =
-      (route: string, error: (c: Context<Env>) => WeftError) =>
-      (c: Context<Env>): Response => {
-        const began = performance.now();
-        const res = respondError(error(c), idOf(c), corsOf(c));
-        observe(route, c, res, began);
-        return res;
-      };
-    const corsOf = (c: Context<Env>): Record<string, string> | undefined => {
+    /** An answer on the unhappy paths (404, 405, a failure outside `handle`), observed like `handle`'s. */
+    const failing = (route: string, req: IncomingMessage, err: unknown): Answer => {
+      const began = performance.now();
+      const res = respondError(err, idOf(req), corsOf(req));
+      observe(route, req, res, began);
+      return res;
+    };
+    const corsOf = (req: IncomingMessage): Record<string, string> | undefined => {
       if (cors === undefined) return undefined;
       const out: Record<string, string> = {};
-      cors.allowOrigin(c.env.incoming.headers.origin, out);
+      cors.allowOrigin(req.headers.origin, out);
       return out;
     };
 
     /** OPTIONS on the route with `cors`: the preflight, answered here; the flow does not run. */
-    const preflight = (c: Context<Env>, cors: Cors): Response => {
+    const preflight = (req: IncomingMessage, cors: Cors): Answer => {
       const began = performance.now();
-      const id = idOf(c);
-      let res: Response;
+      const id = idOf(req);
+      let res: Answer;
       try {
-        const allowed = cors.preflight(c.env.incoming.headers);
+        const allowed = cors.preflight(req.headers);
         // Not a preflight (no Origin or Access-Control-Request-Method): what OPTIONS means in RFC 9110.
-        const headers = allowed === undefined ? { allow: cors.allow, 'x-request-id': id } : { ...allowed, 'x-request-id': id };
-        res = new Response(null, { status: 204, headers });
+        const headers: Record<string, string> = allowed === undefined ? { allow: cors.allow, 'x-request-id': id } : { ...allowed, 'x-request-id': id };
+        res = { status: 204, headers, body: null };
       } catch (err) {
         res = respondError(err, id);
       }
-      observe(config.path, c, res, began);
+      observe(config.path, req, res, began);
       return res;
     };
 
-    // Exactly one handler matches any request, so hono dispatches it directly; a second route
-    // or a middleware would put every request through its compose chain (several promises and
-    // closures per request). Other methods on the route's path are found by a router of their
-    // own on the 404 path, which is where they land.
-    const app = new Hono<Env>();
-    app.on(method, config.path, handle);
+    // The route's own method, and any method on its path (for 405 and the CORS preflight).
+    const route = new TrieRouter<true>();
+    route.add(method, config.path, true);
     const anyMethod = new TrieRouter<true>();
     anyMethod.add(METHOD_NAME_ALL, config.path, true);
-    const notAllowed = failing(config.path, (c) => new WeftError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${config.path}; use ${method}`));
-    const notFound = failing(UNMATCHED_ROUTE, (c) => new WeftError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
-    app.notFound((c) => {
-      if (anyMethod.match(c.req.method, c.req.path)[0].length === 0) return notFound(c);
-      return cors !== undefined && c.req.method === 'OPTIONS' ? preflight(c, cors) : notAllowed(c);
-    });
-    app.onError((err, c) => failing(config.path, () => WeftError.from(err))(c));
+    const unmatched = (req: IncomingMessage, path: string): Answer => {
+      const m = req.method!;
+      if (anyMethod.match(m, path)[0].length === 0) return failing(UNMATCHED_ROUTE, req, new WeftError('NOT_FOUND', `no route for ${m} ${path}`));
+      if (cors !== undefined && m === 'OPTIONS') return preflight(req, cors);
+      return failing(config.path, req, new WeftError('METHOD_NOT_ALLOWED', `${m} is not allowed on ${config.path}; use ${method}`));
+    };
+    const send = (req: IncomingMessage, outgoing: ServerResponse, res: Answer): void => {
+      try {
+        writeAnswer(outgoing, res);
+      } catch (err) {
+        // Only a header value nothing checked could get here; the caller still gets an answer.
+        if (!outgoing.headersSent) writeAnswer(outgoing, failing(config.path, req, err));
+        else outgoing.destroy();
+      }
+    };
+    const listener = (req: IncomingMessage, outgoing: ServerResponse): void => {
+      let res: Answer | Promise<Answer>;
+      try {
+        const path = pathOf(req.url!);
+        // HEAD is GET without the body (node:http drops it), as RFC 9110 has it.
+        const found = route.match(req.method === 'HEAD' ? 'GET' : req.method!, path)[0];
+        if (found.length === 0) res = unmatched(req, path);
+        else {
+          const raw = found[0][1] as Record<string, string>;
+          const params: Record<string, string> = {};
+          for (const k in raw) params[k] = paramOf(raw[k]);
+          res = handle(req, outgoing, params);
+        }
+      } catch (err) {
+        res = failing(config.path, req, err);
+      }
+      if (res instanceof Promise) {
+        res.then(
+          (answer) => send(req, outgoing, answer),
+          (err: unknown) => send(req, outgoing, failing(config.path, req, err)),
+        );
+      } else send(req, outgoing, res);
+    };
 
     let server: Server | undefined;
     return {
@@ -286,7 +307,7 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
         return `http://${host}:${a.port}`;
       },
       start() {
-        server = createAdaptorServer({ fetch: app.fetch, hostname: services.host }) as Server;
+        server = createServer(listener);
         const s = server;
         return new Promise<void>((resolve, reject) => {
           s.once('error', (err) => reject(new Error(`cannot listen on ${services.host}:${services.port}: ${err.message}`)));
@@ -309,8 +330,8 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
   },
 };
 
-function idOf(c: Context<Env>): string {
-  return (c.env.incoming.headers['x-request-id'] as string | undefined) || randomUUID();
+function idOf(req: IncomingMessage): string {
+  return (req.headers['x-request-id'] as string | undefined) || randomUUID();
 }
 
 function queryOf(url: string | undefined): Record<string, string | string[]> {
@@ -325,13 +346,12 @@ function queryOf(url: string | undefined): Record<string, string | string[]> {
 }
 
 /**
- * The answer as a Response built directly with a plain header object: @hono/node-server then
- * writes it without a Headers object (hono's c.body turns two or more headers into one). Reply
- * headers are lower-case already (the respond step makes them so), so merging by key is exact;
- * their values are checked here, as Headers would, so a bad one is still this request's error.
- * `edge` headers (CORS, RateLimit-*) come first, so a respond step's own headers win.
+ * The answer to the flow's reply. Reply headers are lower-case already (the respond step makes
+ * them so), so merging by key is exact; their values are checked here, so a bad one is still
+ * this request's error. `edge` headers (CORS, RateLimit-*) come first, so a respond step's own
+ * headers win.
  */
-function reply(ex: Exchange, wanted: Format, codecs: Map<Format, Codec>, closing: boolean, edge: Record<string, string> | undefined): Response {
+function reply(ex: Exchange, wanted: Format, codecs: Map<Format, Codec>, closing: boolean, edge: Record<string, string> | undefined): Answer {
   const r = ex.reply ?? DEFAULT_REPLY;
   const format = (r.format as Format | undefined) ?? wanted;
   const codec = r.codecs?.[format] ?? codecs.get(format);
@@ -357,5 +377,5 @@ function reply(ex: Exchange, wanted: Format, codecs: Map<Format, Codec>, closing
       headers[k] = r.headers[k];
     }
   }
-  return new Response(payload as ConstructorParameters<typeof Response>[0], { status: r.status, headers });
+  return { status: r.status, headers, body: payload };
 }

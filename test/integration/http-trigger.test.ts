@@ -258,3 +258,42 @@ steps:
     assert.deepEqual(await jsonOf(res), { receipt: { '@for': 'o-2', count: 2, first: '1' } });
   });
 });
+
+describe('http trigger on a GET route', () => {
+  let flow: TestFlow;
+  before(async () => {
+    flow = await startTestFlow(`weft: 1
+name: get-test
+trigger:
+  http: { path: /files/:dir/:name }
+steps:
+  - transform: '{ "dir": params.dir, "name": params.name }'
+`);
+  });
+  after(() => flow.stop());
+
+  it('percent-decodes path params; an encoded slash stays inside its param', async () => {
+    const res = await flow.fetch('/files/a%2Fb/caf%C3%A9%20menu');
+    assert.deepEqual(await jsonOf(res), { dir: 'a/b', name: 'café menu' });
+    const literal = await flow.fetch('/files/x/%2541');
+    assert.deepEqual(await jsonOf(literal), { dir: 'x', name: '%41' }, '%25 decodes once, to %');
+    const broken = await flow.fetch('/files/x/%E0%A4%A');
+    assert.deepEqual(await jsonOf(broken), { dir: 'x', name: '%E0%A4%A' }, 'a malformed escape stays as sent');
+  });
+
+  it('answers HEAD like GET, with its Content-Length and no body', async () => {
+    const get = await flow.fetch('/files/d/n');
+    const body = await get.text();
+    const head = await flow.fetch('/files/d/n', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(body)));
+    assert.equal(await head.text(), '');
+  });
+
+  it('a body sent to an unknown path is refused and the connection still serves the next request', async () => {
+    const res = await flow.fetch('/elsewhere', { method: 'POST', body: 'x'.repeat(256 * 1024), headers: { 'content-type': 'text/plain' } });
+    assert.equal(res.status, 404);
+    assert.equal((await jsonOf(res)).code, 'NOT_FOUND');
+    assert.equal((await flow.fetch('/files/d/n')).status, 200);
+  });
+});
