@@ -128,16 +128,17 @@ export const soapEndpoint: EndpointDef<SoapEndpointConfig> = {
         if (!wsdlUrl) return;
         let bytes: Uint8Array;
         // The service's own TLS settings: a WSDL served by it is behind the same private CA.
-        const dispatcher = client.tls ? new undici.Agent({ connect: client.tls.options }) : undefined;
+        const dispatcher = new undici.Agent(client.tls ? { connect: client.tls.options } : {});
         try {
+          const url = new URL(wsdlUrl);
           // reset: no keep-alive socket is left behind by a one-off read.
-          const res = await undici.request(wsdlUrl, { signal: AbortSignal.timeout(30_000), reset: true, dispatcher });
+          const res = await dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', signal: AbortSignal.timeout(30_000), reset: true });
           bytes = new Uint8Array(await res.body.arrayBuffer());
           if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
         } catch (err) {
           throw new WeftError('FLOW_WSDL', `endpoint ${name}: WSDL ${wsdlUrl} cannot be read: ${(err as Error).message}`);
         } finally {
-          void dispatcher?.close();
+          void dispatcher.close();
         }
         const w = parseWsdl(bytes, wsdlUrl);
         const problems = wanted.map(({ operation, step }) => [step, checkOperation(w, operation)] as const).filter(([, p]) => p);
