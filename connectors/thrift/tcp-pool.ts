@@ -172,8 +172,13 @@ export class TcpPool {
     for (let c = this.#idle.pop(); c; c = this.#idle.pop()) if (!c.dead) return c;
     if (this.#open < this.#o.max) return this.#connect(cancel);
     return new Promise<Connection>((resolve, reject) => {
+      // A waiter can be cancelled after #release took it off the queue, while a connection is
+      // being opened for it: that connection must go back to the pool, or it stays counted as
+      // open, used by nobody, and after `max` such hang-ups every call waits forever.
+      let settled = false;
       const listener = {
         cancelled: (reason: unknown) => {
+          settled = true;
           this.#waiters = this.#waiters.filter((w) => w !== waiter);
           reject(reason);
         },
@@ -181,10 +186,13 @@ export class TcpPool {
       const waiter: Waiter = {
         resolve: (c) => {
           cancel?.unlisten(listener);
+          if (settled) return this.#release(c, true);
+          settled = true;
           resolve(c);
         },
         reject: (err) => {
           cancel?.unlisten(listener);
+          settled = true;
           reject(err);
         },
       };
