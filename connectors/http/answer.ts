@@ -30,13 +30,22 @@ export function writeAnswer(out: ServerResponse, a: Answer): void {
  */
 export function pathOf(url: string): string {
   const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
+  // The absolute form (GET http://host/path), which RFC 9112 says a server must accept.
+  const start = url.charCodeAt(0) === 47 ? 0 : absolutePathStart(url);
+  const path = url.slice(start, q === -1 ? undefined : q);
   if (!path.includes('%')) return path;
   try {
     return decodeURI(path.replaceAll('%25', '%2525'));
   } catch {
     return path;
   }
+}
+
+function absolutePathStart(url: string): number {
+  const scheme = url.indexOf('://');
+  if (scheme === -1) return 0;
+  const slash = url.indexOf('/', scheme + 3);
+  return slash === -1 ? url.length : slash;
 }
 
 /** A matched param's value, percent-decoded. */

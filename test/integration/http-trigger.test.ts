@@ -281,6 +281,18 @@ steps:
     assert.deepEqual(await jsonOf(broken), { dir: 'x', name: '%E0%A4%A' }, 'a malformed escape stays as sent');
   });
 
+  it('accepts a request target in absolute form (RFC 9112)', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(flow.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const s = connect(Number(url.port), url.hostname, () => s.end(`GET http://${url.host}/files/abs/x?q=1 HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`));
+      let out = '';
+      s.setEncoding('utf8').on('data', (d: string) => (out += d)).on('end', () => resolve(out)).on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    assert.match(raw, /\{"dir":"abs","name":"x"\}$/);
+  });
+
   it('answers HEAD like GET, with its Content-Length and no body', async () => {
     const get = await flow.fetch('/files/d/n');
     const body = await get.text();
