@@ -260,6 +260,9 @@ export const httpTrigger: TriggerDef<HttpTriggerConfig> = {
       return failing(config.path, req, new WeftError('METHOD_NOT_ALLOWED', `${m} is not allowed on ${config.path}; use ${method}`));
     };
     const send = (req: IncomingMessage, outgoing: ServerResponse, res: Answer): void => {
+      // A body nobody read (404, 405, a refusal before the read): node:http would read and drop
+      // all of it to keep the connection, however long the sender goes on; closing costs less.
+      if (!req.complete && hasBody(req)) res.headers.connection = 'close';
       try {
         writeAnswer(outgoing, res);
       } catch (err) {
