@@ -33,6 +33,8 @@ export function pathOf(url: string): string {
   // The absolute form (GET http://host/path), which RFC 9112 says a server must accept.
   const start = url.charCodeAt(0) === 47 ? 0 : absolutePathStart(url);
   const path = url.slice(start, q === -1 ? undefined : q);
+  // "http://host" and "http://host?q" name the root (RFC 9110, an empty path is "/").
+  if (path === '') return '/';
   if (!path.includes('%')) return path;
   try {
     return decodeURI(path.replaceAll('%25', '%2525'));

@@ -1,5 +1,6 @@
 /** The http trigger as a client meets it: real sockets on 127.0.0.1, real flows. */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startTestFlow, type TestFlow } from '../support/flow.ts';
 import { jsonOf } from '../support/upstream.ts';
@@ -281,16 +282,21 @@ steps:
     assert.deepEqual(await jsonOf(broken), { dir: 'x', name: '%E0%A4%A' }, 'a malformed escape stays as sent');
   });
 
-  it('accepts a request target in absolute form (RFC 9112)', async () => {
-    const { connect } = await import('node:net');
-    const url = new URL(flow.url);
-    const raw = await new Promise<string>((resolve, reject) => {
-      const s = connect(Number(url.port), url.hostname, () => s.end(`GET http://${url.host}/files/abs/x?q=1 HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`));
+  /** Sends `head` (request line and headers) on a socket of its own; resolves with all it gets back until the server closes. */
+  const rawExchange = (head: (host: string) => string, end = true): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const url = new URL(flow.url);
+      const s = connect(Number(url.port), url.hostname, () => (end ? s.end(head(url.host)) : s.write(head(url.host))));
       let out = '';
       s.setEncoding('utf8').on('data', (d: string) => (out += d)).on('end', () => resolve(out)).on('error', reject);
     });
+
+  it('accepts a request target in absolute form (RFC 9112)', async () => {
+    const raw = await rawExchange((host) => `GET http://${host}/files/abs/x?q=1 HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
     assert.match(raw, /^HTTP\/1\.1 200 /);
     assert.match(raw, /\{"dir":"abs","name":"x"\}$/);
+    const root = await rawExchange((host) => `GET http://${host} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    assert.match(root, /"detail":"no route for GET \/"/, 'no path after the authority is the root path');
   });
 
   it('answers HEAD like GET, with its Content-Length and no body', async () => {
@@ -303,14 +309,8 @@ steps:
   });
 
   it('a body sent to an unknown path is refused at once, not read to its end', async () => {
-    const { connect } = await import('node:net');
-    const url = new URL(flow.url);
     // The sender announces 1 GB and stops after the headers: the 404 comes anyway, and closes.
-    const raw = await new Promise<string>((resolve, reject) => {
-      const s = connect(Number(url.port), url.hostname, () => s.write(`POST /elsewhere HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: text/plain\r\nContent-Length: 1000000000\r\n\r\n`));
-      let out = '';
-      s.setEncoding('utf8').on('data', (d: string) => (out += d)).on('end', () => resolve(out)).on('error', reject);
-    });
+    const raw = await rawExchange((host) => `POST /elsewhere HTTP/1.1\r\nHost: ${host}\r\nContent-Type: text/plain\r\nContent-Length: 1000000000\r\n\r\n`, false);
     assert.match(raw, /^HTTP\/1\.1 404 /);
     assert.match(raw, /\r\nconnection: close\r\n/i);
     assert.match(raw, /"code":"NOT_FOUND"/);
